@@ -1,0 +1,58 @@
+package com.foobar.core;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.StatusCodes;
+
+/**
+ * Enforces {@link HttpLimits} on the request line and headers: a request target longer than {@code
+ * max-uri-length} gets 414, header lines adding up to more than {@code max-header-size} bytes or
+ * more than {@code max-headers} fields get 431. The parser itself is set to twice these limits (see
+ * {@link HttpServer}); beyond that it answers 400 and closes, as Undertow does.
+ */
+final class LimitsHandler implements HttpHandler {
+  private final int maxUri;
+  private final int maxHeaderBytes;
+  private final int maxHeaders;
+  private final HttpHandler next;
+
+  LimitsHandler(HttpLimits limits, HttpHandler next) {
+    this.maxUri = limits.maxUriLength().intBytes();
+    this.maxHeaderBytes = limits.maxHeaderSize().intBytes();
+    this.maxHeaders = limits.maxHeaders();
+    this.next = next;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) throws Exception {
+    int uriLength = exchange.getRequestURI().length() + exchange.getQueryString().length() + 1;
+    if (uriLength > maxUri) {
+      refuse(exchange, 414, "414 URI Too Long\n");
+      return;
+    }
+    int fields = 0;
+    long bytes = 0;
+    for (HeaderValues values : exchange.getRequestHeaders()) {
+      int nameLength = values.getHeaderName().length();
+      for (int i = 0; i < values.size(); i++) {
+        fields++;
+        // "Name: value\r\n"
+        bytes += nameLength + 4 + values.get(i).length();
+      }
+    }
+    if (fields > maxHeaders || bytes > maxHeaderBytes) {
+      refuse(exchange, 431, "431 Request Header Fields Too Large\n");
+      return;
+    }
+    next.handleRequest(exchange);
+  }
+
+  private static void refuse(HttpServerExchange exchange, int status, String body) {
+    exchange.setStatusCode(status);
+    exchange.setPersistent(false);
+    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+    exchange.getResponseSender().send(body);
+  }
+}

@@ -1,0 +1,212 @@
+package com.foobar.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.undertow.server.HttpHandler;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class HttpServerTest {
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private HttpServer server;
+
+  private static final HttpLimits LIMITS =
+      new HttpLimits(
+          DataSize.parse("1KiB"),
+          DataSize.parse("2KiB"),
+          10,
+          Duration.ofSeconds(1),
+          Duration.ofSeconds(5));
+
+  @AfterEach
+  void stop() throws InterruptedException {
+    if (server != null) {
+      server.stop();
+    }
+  }
+
+  private int start(AccessRule rule, HttpHandler handler) {
+    server =
+        HttpServer.builder(LIMITS, registry)
+            .listener(
+                "test", new HostPort("127.0.0.1", 0), rule, Optional.empty(), "static", handler)
+            .start();
+    return server.address("test").port();
+  }
+
+  private static final HttpHandler OK = ex -> ex.getResponseSender().send("ok");
+
+  private static String request(String from, int port, String request) throws IOException {
+    try (Socket s = new Socket()) {
+      s.bind(new InetSocketAddress(InetAddress.getByName(from), 0));
+      s.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+      s.setSoTimeout(5000);
+      s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      in.transferTo(out);
+      return out.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  private static String get(String from, int port, String path) throws IOException {
+    return request(from, port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  }
+
+  @Test
+  void peerNotAllowed_gets403_beforeHandlerRuns_andIsCounted() throws IOException {
+    CountDownLatch handled = new CountDownLatch(1);
+    int port =
+        start(
+            AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
+            ex -> {
+              handled.countDown();
+              ex.getResponseSender().send("secret");
+            });
+    String refused = get("127.0.0.2", port, "/");
+    assertThat(refused).startsWith("HTTP/1.1 403").doesNotContain("secret");
+    assertThat(handled.getCount()).isEqualTo(1);
+    assertThat(registry.get("foobar.listener.refused").counter().count()).isEqualTo(1.0);
+    assertThat(get("127.0.0.1", port, "/")).startsWith("HTTP/1.1 200").endsWith("secret");
+  }
+
+  @Test
+  void deniedPeer_gets403_evenWhenAllowed() throws IOException {
+    int port =
+        start(
+            AccessRule.of(List.of(Cidr.parse("127.0.0.0/8")), List.of(Cidr.parse("127.0.0.3"))),
+            OK);
+    assertThat(get("127.0.0.3", port, "/")).startsWith("HTTP/1.1 403");
+    assertThat(get("127.0.0.4", port, "/")).startsWith("HTTP/1.1 200");
+  }
+
+  @Test
+  void emptyAllowList_admitsNobody() throws IOException {
+    int port = start(AccessRule.of(List.of(), List.of()), OK);
+    assertThat(get("127.0.0.1", port, "/")).startsWith("HTTP/1.1 403");
+  }
+
+  @Test
+  void uriOverLimit_gets414() throws IOException {
+    int port = start(AccessRule.of(List.of(Cidr.parse("0.0.0.0/0")), List.of()), OK);
+    assertThat(get("127.0.0.1", port, "/" + "x".repeat(1100))).startsWith("HTTP/1.1 414");
+    assertThat(get("127.0.0.1", port, "/" + "x".repeat(900))).startsWith("HTTP/1.1 200");
+  }
+
+  @Test
+  void headerBytesOverLimit_get431() throws IOException {
+    int port = start(AccessRule.of(List.of(Cidr.parse("0.0.0.0/0")), List.of()), OK);
+    String big = "GET / HTTP/1.1\r\nHost: x\r\nX-A: " + "a".repeat(2100) + "\r\n\r\n";
+    assertThat(request("127.0.0.1", port, big)).startsWith("HTTP/1.1 431");
+  }
+
+  @Test
+  void headerCountOverLimit_gets431() throws IOException {
+    int port = start(AccessRule.of(List.of(Cidr.parse("0.0.0.0/0")), List.of()), OK);
+    StringBuilder r = new StringBuilder("GET / HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 11; i++) {
+      r.append("X-").append(i).append(": 1\r\n");
+    }
+    assertThat(request("127.0.0.1", port, r.append("\r\n").toString()))
+        .startsWith("HTTP/1.1 431");
+  }
+
+  @Test
+  void requests_timedByRouteMethodStatus() throws IOException {
+    int port =
+        start(
+            AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
+            ex -> {
+              if (ex.getRelativePath().equals("/named")) {
+                ex.putAttachment(HttpMetrics.ROUTE, "/named");
+              }
+              ex.setStatusCode(ex.getRelativePath().equals("/missing") ? 404 : 200);
+              ex.endExchange();
+            });
+    get("127.0.0.1", port, "/a");
+    get("127.0.0.1", port, "/b");
+    get("127.0.0.1", port, "/missing");
+    get("127.0.0.1", port, "/named");
+    assertThat(
+            registry
+                .get("http.server.requests")
+                .tags("listener", "test", "route", "static", "method", "GET", "status", "200")
+                .timer()
+                .count())
+        .isEqualTo(2);
+    assertThat(registry.get("http.server.requests").tags("status", "404").timer().count())
+        .isEqualTo(1);
+    assertThat(registry.get("http.server.requests").tags("route", "/named").timer().count())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void drain_waitsForInFlightRequest_andRefusesNewOnes() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    int port =
+        start(
+            AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
+            ex -> {
+              if (ex.isInIoThread()) {
+                ex.dispatch(
+                    () -> {
+                      entered.countDown();
+                      try {
+                        release.await(10, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                      }
+                      ex.getResponseSender().send("done");
+                    });
+              }
+            });
+    String[] slow = new String[1];
+    Thread client =
+        new Thread(
+            () -> {
+              try {
+                slow[0] = get("127.0.0.1", port, "/slow");
+              } catch (IOException e) {
+                slow[0] = e.toString();
+              }
+            });
+    client.start();
+    assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
+    boolean[] drained = new boolean[1];
+    Exception[] failure = new Exception[1];
+    Thread drainer =
+        new Thread(
+            () -> {
+              try {
+                drained[0] = server.drain(List.of("test"), Duration.ofSeconds(10));
+              } catch (InterruptedException | RuntimeException e) {
+                failure[0] = e;
+              }
+            });
+    drainer.start();
+    drainer.join(300);
+    assertThat(failure[0]).isNull();
+    assertThat(drainer.isAlive()).as("drain waits for the in-flight request").isTrue();
+    release.countDown();
+    drainer.join(5000);
+    client.join(5000);
+    assertThat(drainer.isAlive()).isFalse();
+    assertThat(drained[0]).isTrue();
+    assertThat(slow[0]).startsWith("HTTP/1.1 200").endsWith("done");
+    assertThat(get("127.0.0.1", port, "/late")).startsWith("HTTP/1.1 503");
+  }
+}

@@ -1,0 +1,214 @@
+package com.foobar.launcher;
+
+import com.foobar.app.Backend;
+import com.foobar.core.ConfigException;
+import com.foobar.core.ConfigLoader;
+import com.foobar.core.FoobarConfig;
+import com.foobar.core.HttpServer;
+import com.foobar.core.Logging;
+import com.foobar.core.Metrics;
+import com.foobar.core.Role;
+import com.foobar.core.RoleServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run of the server: loads the configuration, starts the selected roles, prints the banner,
+ * and on SIGTERM/SIGINT drains and stops them, then exits 0.
+ */
+final class Launch {
+  /** Returned by {@link #run()} when roles are serving; {@code main} must not exit then. */
+  static final int RUNNING = -1;
+
+  private final String roleText;
+  private final Optional<Path> configFile;
+  private final Map<String, String> env;
+  private final PrintStream err;
+
+  Launch(String roleText, Optional<Path> configFile, Map<String, String> env, PrintStream err) {
+    this.roleText = roleText;
+    this.configFile = configFile;
+    this.env = env;
+    this.err = err;
+  }
+
+  int run() {
+    Set<Role> selected;
+    try {
+      selected = Roles.parse(roleText);
+    } catch (IllegalArgumentException e) {
+      err.println("foobar: " + e.getMessage());
+      return 2;
+    }
+    boolean all = selected.size() > 1;
+    Set<Role> runnable = EnumSet.copyOf(selected);
+    runnable.retainAll(Roles.BUILT);
+    if (!all && runnable.isEmpty()) {
+      Role r = selected.iterator().next();
+      err.println(
+          "foobar: role "
+              + r.key()
+              + " is not built yet; this build runs: "
+              + keys(Roles.BUILT)
+              + " (and all)");
+      return 2;
+    }
+    FoobarConfig config;
+    try {
+      config = ConfigLoader.load(configFile, env);
+    } catch (ConfigException e) {
+      printProblems(err, e.problems());
+      return 2;
+    }
+    List<String> conflicts = ConfigLoader.listenerConflicts(config, runnable);
+    if (!conflicts.isEmpty()) {
+      printProblems(err, conflicts);
+      return 2;
+    }
+    String node = config.node().orElseGet(Launch::hostName);
+    Logging.configure(all ? "all" : keys(runnable), node, config.logging().level());
+    Logger log = LoggerFactory.getLogger(Launch.class);
+    Metrics metrics = Metrics.create(node);
+    List<RoleServer> started = new ArrayList<>();
+    try {
+      if (runnable.contains(Role.BACKEND)) {
+        started.add(Backend.start(config.backend(), metrics));
+      }
+    } catch (RuntimeException e) {
+      Optional<BindException> bind = cause(e, BindException.class);
+      err.println(
+          "foobar: cannot start: "
+              + bind.map(b -> "cannot listen: " + b.getMessage()).orElse(String.valueOf(e)));
+      log.atError().addKeyValue("event", "foobar.start_failed").setCause(e).log("start failed");
+      stopAll(started);
+      return 1;
+    }
+    Duration drainTimeout = config.backend().drainTimeout();
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> shutdown(started, drainTimeout, metrics, log), "drain"));
+    Duration toReady =
+        Duration.between(
+            ProcessHandle.current().info().startInstant().orElse(Instant.now()), Instant.now());
+    banner(selected, runnable, started, toReady);
+    log.atInfo()
+        .addKeyValue("event", "foobar.ready")
+        .addKeyValue("roles", keys(runnable))
+        .addKeyValue(
+            "listeners",
+            started.stream()
+                .flatMap(r -> r.listeners().stream())
+                .map(l -> l.name() + "=" + l.url())
+                .collect(Collectors.joining(" ")))
+        .addKeyValue("config", configFile.map(Path::toString).orElse("embedded defaults"))
+        .addKeyValue("ready_ms", toReady.toMillis())
+        .log("foobar ready in {} ms", toReady.toMillis());
+    return RUNNING;
+  }
+
+  private void banner(
+      Set<Role> selected, Set<Role> runnable, List<RoleServer> started, Duration toReady) {
+    StringBuilder b = new StringBuilder();
+    b.append("foobar ").append(new Main.Version().getVersion()[0].substring(7));
+    b.append(" — role ").append(selected.size() > 1 ? "all: " : "").append(keys(runnable));
+    Set<Role> missing = EnumSet.copyOf(selected);
+    missing.removeAll(runnable);
+    if (!missing.isEmpty()) {
+      b.append(" (not built yet: ").append(keys(missing)).append(')');
+    }
+    b.append('\n');
+    for (RoleServer r : started) {
+      for (HttpServer.Bound l : r.listeners()) {
+        b.append(String.format("  %-14s %s%n", l.name(), l.url()));
+      }
+      if (r instanceof Backend backend) {
+        b.append(String.format("  %-14s %s%n", "static root", backend.staticRoot()));
+      }
+    }
+    b.append(
+        String.format(
+            "  %-14s %s%n",
+            "config",
+            configFile.map(p -> p.toAbsolutePath().toString()).orElse("(embedded defaults)")));
+    b.append(String.format("  %-14s %d ms%n", "ready in", toReady.toMillis()));
+    err.print(b);
+    err.flush();
+  }
+
+  private static void shutdown(
+      List<RoleServer> started, Duration drainTimeout, Metrics metrics, Logger log) {
+    try {
+      boolean clean = true;
+      for (RoleServer r : started) {
+        clean &= r.drain(drainTimeout);
+      }
+      log.atInfo()
+          .addKeyValue("event", "foobar.stopping")
+          .addKeyValue("drained", clean)
+          .log(clean ? "in-flight requests finished; stopping" : "drain timeout; stopping");
+      stopAll(started);
+      metrics.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      System.out.flush();
+      // a signal-initiated exit would report 128+signal; a drained stop is a clean exit
+      Runtime.getRuntime().halt(0);
+    }
+  }
+
+  private static void stopAll(List<RoleServer> started) {
+    for (RoleServer r : started) {
+      try {
+        r.stop();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  static void printProblems(PrintStream err, List<String> problems) {
+    for (String p : problems) {
+      err.println("config error: " + p);
+    }
+  }
+
+  private static String keys(Set<Role> roles) {
+    return roles.stream().map(Role::key).collect(Collectors.joining(", "));
+  }
+
+  private static <T extends Throwable> Optional<T> cause(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return Optional.of(type.cast(t));
+      }
+    }
+    return Optional.empty();
+  }
+
+  static String hostName() {
+    String env = System.getenv("HOSTNAME");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+    } catch (IOException e) {
+      return "localhost";
+    }
+  }
+}
