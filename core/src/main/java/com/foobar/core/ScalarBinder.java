@@ -226,7 +226,7 @@ final class ScalarBinder {
     try {
       uri = new URI(text);
     } catch (URISyntaxException e) {
-      throw new Invalid(describeExpected(URI.class) + ", got '" + text + "': " + e.getReason());
+      throw expected(URI.class, text);
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
@@ -236,6 +236,9 @@ final class ScalarBinder {
   }
 
   private Path path(String text, Optional<Bind.PathCheck> check) throws Invalid {
+    if (text.isBlank()) {
+      throw new Invalid("must not be empty (omit the key or write ~ to leave it unset)");
+    }
     Path path;
     try {
       path = baseDir.resolve(text).normalize();
