@@ -8,9 +8,11 @@ import java.util.Optional;
  *
  * @param enabled whether requests are logged at all
  * @param format {@code json} (one object per line) or {@code combined} (nginx/Apache combined)
- * @param file where lines go; empty means stdout
+ * @param file where lines go; empty means stdout. Its directory must exist and be writable; a
+ *     relative path resolves against the config file's directory
  */
-public record AccessLogConfig(boolean enabled, Format format, Optional<Path> file) {
+public record AccessLogConfig(
+    boolean enabled, Format format, @Bind.Check(Bind.PathCheck.WRITABLE_FILE) Optional<Path> file) {
 
   /** Line format of the access log. */
   public enum Format {

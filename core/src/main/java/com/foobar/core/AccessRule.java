@@ -4,9 +4,9 @@ import java.net.InetAddress;
 import java.util.List;
 
 /**
- * Decides whether a peer may use a listener. Semantics: a peer is admitted when it matches at
- * least one {@code allow} network and no {@code deny} network. Deny always wins; an empty allow
- * list admits nobody.
+ * Decides whether a peer may use a listener. Semantics: a peer is admitted when it matches at least
+ * one {@code allow} network and no {@code deny} network. Deny always wins; an empty allow list
+ * admits nobody.
  */
 public final class AccessRule {
   private final Cidr[] allow;

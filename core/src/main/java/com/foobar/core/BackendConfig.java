@@ -11,10 +11,11 @@ import java.util.List;
  * @param adminAccess who may reach the admin listener
  * @param allow CIDRs admitted on the site listener
  * @param deny CIDRs refused on the site listener (deny wins over allow)
- * @param staticFiles static file serving ({@code static:} in YAML)
+ * @param staticFiles static file serving (YAML key {@code static})
  * @param limits request limits and timeouts of the site listener
  * @param accessLog the access log of the site listener
- * @param drainTimeout how long SIGTERM waits for in-flight requests before exiting
+ * @param drainTimeout how long SIGTERM waits for in-flight requests before exiting; greater than
+ *     zero
  */
 public record BackendConfig(
     HostPort listen,
@@ -22,7 +23,7 @@ public record BackendConfig(
     AccessConfig adminAccess,
     List<Cidr> allow,
     List<Cidr> deny,
-    StaticConfig staticFiles,
+    @Bind.Key("static") StaticConfig staticFiles,
     HttpLimits limits,
     AccessLogConfig accessLog,
     Duration drainTimeout) {}

@@ -113,9 +113,7 @@ public final class Cidr {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Cidr c
-        && c.prefix == prefix
-        && java.util.Arrays.equals(c.network, network);
+    return o instanceof Cidr c && c.prefix == prefix && java.util.Arrays.equals(c.network, network);
   }
 
   @Override

@@ -43,7 +43,9 @@ public record DataSize(long bytes) {
           case "gb" -> 1_000_000_000L;
           default ->
               throw new IllegalArgumentException(
-                  "unknown size unit '" + t.substring(i).trim() + "' (use B, KiB, MiB, GiB, KB, MB, GB)");
+                  "unknown size unit '"
+                      + t.substring(i).trim()
+                      + "' (use B, KiB, MiB, GiB, KB, MB, GB)");
         };
     return new DataSize(Math.multiplyExact(number, factor));
   }

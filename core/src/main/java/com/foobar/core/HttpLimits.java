@@ -3,7 +3,7 @@ package com.foobar.core;
 import java.time.Duration;
 
 /**
- * Limits and timeouts of one HTTP listener.
+ * Limits and timeouts of one HTTP listener. Every value must be greater than zero.
  *
  * @param maxUriLength longest request target accepted; longer gets 414
  * @param maxHeaderSize total bytes of all request header lines; more gets 431

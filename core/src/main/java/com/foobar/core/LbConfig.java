@@ -15,7 +15,7 @@ import java.util.Optional;
  * @param tls certificate and key; empty means a self-signed certificate for {@code site}
  * @param allow CIDRs allowed on the public listeners
  * @param deny CIDRs refused on the public listeners (deny wins over allow)
- * @param backends backend base URLs
+ * @param backends backend base URLs: absolute {@code http}/{@code https} URLs, at least one
  */
 public record LbConfig(
     HostPort https,
@@ -25,4 +25,4 @@ public record LbConfig(
     Optional<TlsConfig> tls,
     List<Cidr> allow,
     List<Cidr> deny,
-    List<URI> backends) {}
+    @Bind.NonEmpty List<URI> backends) {}

@@ -1,0 +1,173 @@
+package com.foobar.core;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Loads {@code foobar.yml}: the file's tree is deep-merged over the embedded {@code
+ * foobar-defaults.yml} (mappings merge key by key; lists and scalars replace; an explicit {@code
+ * null} or {@code ~} removes an optional key), {@code ${VAR}} and {@code ${VAR:-default}} are
+ * substituted in string values, and the result is bound onto {@link FoobarConfig} and validated.
+ *
+ * <p>Binding rules: keys are the kebab-case record component names ({@code adminAccess} ↔ {@code
+ * admin-access}; {@code BackendConfig.staticFiles} ↔ {@code static}); an unknown key is an error;
+ * booleans are {@code true}/{@code false} only; durations are {@code 250ms}, {@code 2s}, {@code
+ * 1m}, {@code 1h}; numbers, durations and sizes must be greater than zero unless the record's
+ * javadoc says zero is allowed; strings must not be empty; enums are written in lowercase kebab
+ * case; a relative path is resolved against the directory of the config file (the working directory
+ * when there is none).
+ *
+ * <p>Problems are collected, not thrown at the first one: {@link ConfigException#problems()} lists
+ * all of them, one line each, naming key path, value and expectation.
+ */
+public final class ConfigLoader {
+  private static final String DEFAULTS = "/foobar-defaults.yml";
+  private static final YAMLMapper YAML =
+      YAMLMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+          // yes/no/on/off stay strings, so that a boolean key rejects them instead of guessing
+          .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
+          .build();
+
+  private ConfigLoader() {}
+
+  /**
+   * The effective configuration: {@code file} (when given) over the embedded defaults, with {@code
+   * env} used for {@code ${VAR}} substitution.
+   *
+   * @throws ConfigException listing every problem found, including an unreadable file or a YAML
+   *     syntax error (one line with file, line and column)
+   */
+  public static FoobarConfig load(Optional<Path> file, Map<String, String> env) {
+    ObjectNode user = file.map(ConfigLoader::readFile).orElseGet(YAML::createObjectNode);
+    Path baseDir =
+        file.map(f -> f.toAbsolutePath().getParent()).orElseGet(() -> Path.of("").toAbsolutePath());
+    ObjectNode merged = ConfigTree.merge(defaults(), user);
+    List<String> problems = new ArrayList<>();
+    Set<String> substitutionFailed = ConfigTree.substitute(merged, env, problems);
+    Optional<FoobarConfig> config =
+        new ConfigBinder(baseDir, substitutionFailed, problems).bind(merged, FoobarConfig.class);
+    config.ifPresent(c -> check(c, problems));
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return config.orElseThrow();
+  }
+
+  /**
+   * Listener addresses that two listeners of {@code roles}, run by one process, would both bind
+   * (lb: https, http, admin; backend: listen, admin; monitor: listen). Port 0 never conflicts;
+   * {@code 0.0.0.0:P} conflicts with every IPv4 address or host name on port P, {@code [::]:P} with
+   * every address on port P.
+   *
+   * @return one line per conflict, e.g. {@code backend.admin: address 127.0.0.1:8081 is also used
+   *     by backend.listen}; empty when there is none
+   */
+  public static List<String> listenerConflicts(FoobarConfig config, Set<Role> roles) {
+    return Listeners.conflicts(config, roles);
+  }
+
+  /**
+   * {@code config} as YAML that {@link #load} reads back into an equal configuration, except that
+   * every {@link Secret} is printed as {@code ******}. Empty optionals are omitted.
+   */
+  public static String toYaml(FoobarConfig config) {
+    return ConfigPrinter.toYaml(config);
+  }
+
+  /** Checks that involve more than one key. */
+  private static void check(FoobarConfig config, List<String> problems) {
+    StaticConfig.MemoryCacheConfig cache = config.backend().staticFiles().memoryCache();
+    if (cache.maxFileSize().bytes() > cache.maxBytes().bytes()) {
+      problems.add(
+          "backend.static.memory-cache.max-file-size: must not exceed max-bytes "
+              + cache.maxBytes()
+              + ", got '"
+              + cache.maxFileSize()
+              + "'");
+    }
+  }
+
+  private static ObjectNode readFile(Path file) {
+    Path absolute = file.toAbsolutePath().normalize();
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(absolute);
+    } catch (NoSuchFileException e) {
+      throw problem("config file '" + absolute + "' does not exist");
+    } catch (AccessDeniedException e) {
+      throw problem("config file '" + absolute + "' is not readable: permission denied");
+    } catch (IOException e) {
+      String reason = Files.isDirectory(absolute) ? "is a directory" : "cannot be read";
+      throw problem("config file '" + absolute + "' " + reason + " (" + e.getMessage() + ")");
+    }
+    JsonNode tree;
+    try {
+      tree = YAML.readTree(bytes);
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      String where = at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr();
+      throw problem(absolute + where + ": YAML syntax error: " + syntaxProblem(e));
+    } catch (IOException e) {
+      throw problem(absolute + ": cannot parse: " + oneLine(e.getMessage()));
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      return YAML.createObjectNode();
+    }
+    if (!(tree instanceof ObjectNode object)) {
+      throw problem(
+          absolute + ": expected a mapping of sections (site, lb, backend, ...) at the top");
+    }
+    return object;
+  }
+
+  private static ObjectNode defaults() {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+      if (in == null) {
+        throw new IllegalStateException(DEFAULTS + " is missing from the classpath");
+      }
+      return (ObjectNode) YAML.readTree(in);
+    } catch (IOException e) {
+      throw new IllegalStateException("the embedded " + DEFAULTS + " is broken", e);
+    }
+  }
+
+  /** SnakeYAML's problem and context without its multi-line source excerpt. */
+  private static String syntaxProblem(JsonProcessingException e) {
+    if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
+      String context = marked.getContext();
+      Mark at = marked.getContextMark();
+      return oneLine(marked.getProblem())
+          + (context == null || at == null
+              ? ""
+              : " (" + context + " at " + (at.getLine() + 1) + ":" + (at.getColumn() + 1) + ")");
+    }
+    return oneLine(e.getOriginalMessage());
+  }
+
+  private static String oneLine(String message) {
+    return message == null ? "" : message.strip().replaceAll("\\s*\\n\\s*", " ");
+  }
+
+  private static ConfigException problem(String line) {
+    return new ConfigException(List.of(line));
+  }
+}
