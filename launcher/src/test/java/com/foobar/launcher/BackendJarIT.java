@@ -226,11 +226,10 @@ class BackendJarIT {
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.body()).contains("ready");
     get("/hello.txt");
-    String metrics = scrape();
-    assertThat(metrics).contains("jvm_memory_used_bytes", "process_cpu_usage");
-    assertThat(metrics)
-        .containsPattern(
+    String metrics =
+        scrapeUntil(
             "http_server_requests_seconds_count\\{listener=\"backend\",method=\"GET\",node=\"it-node\",route=\"static\",status=\"200\"\\} [1-9]");
+    assertThat(metrics).contains("jvm_memory_used_bytes", "process_cpu_usage");
     assertThat(metrics).contains("foobar_listener_connections{listener=\"backend\"");
   }
 
@@ -286,6 +285,19 @@ class BackendJarIT {
       sawReady |= n.path("event").asText().equals("foobar.ready");
     }
     assertThat(sawReady).as("a foobar.ready event").isTrue();
+  }
+
+  /** Scrapes until {@code pattern} shows (timers are recorded as exchanges complete). */
+  static String scrapeUntil(String pattern) throws Exception {
+    java.util.regex.Pattern p = java.util.regex.Pattern.compile(pattern);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    String metrics = scrape();
+    while (!p.matcher(metrics).find() && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(20);
+      metrics = scrape();
+    }
+    assertThat(metrics).containsPattern(p);
+    return metrics;
   }
 
   static String scrape() throws Exception {
