@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Maps request paths to files under the root, safely, and builds {@link CacheEntry cache
- * entries}. Every method here touches the file system and runs on a worker thread.
+ * Maps request paths to files under the root, safely, and builds {@link CacheEntry cache entries}.
+ * Every method here touches the file system and runs on a worker thread.
  */
 final class SiteFiles {
 

@@ -8,6 +8,7 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.util.StatusCodes;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -158,7 +159,7 @@ final class StaticHandler implements HttpHandler {
     if (head) {
       exchange.endExchange();
     } else {
-      exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(bytes));
+      exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
     }
   }
 }
