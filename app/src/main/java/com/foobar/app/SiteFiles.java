@@ -62,10 +62,6 @@ final class SiteFiles {
     this.maxFileSize = Math.min(config.memoryCache().maxFileSize().bytes(), Integer.MAX_VALUE / 4);
   }
 
-  Path root() {
-    return root;
-  }
-
   /** Resolves a decoded request path ({@code /a/b.html}, {@code /dir/}) to what to serve. */
   Lookup resolve(String path) throws IOException {
     if (!RequestPaths.isSafe(path)) {

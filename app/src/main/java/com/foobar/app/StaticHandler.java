@@ -121,6 +121,10 @@ final class StaticHandler implements HttpHandler {
   }
 
   private Optional<CacheEntry> notFoundPage() throws Exception {
+    CacheEntry cached = cache.policy().getIfPresentQuietly(NOT_FOUND_PAGE);
+    if (cached != null && ticker.read() - cached.checkedAt < revalidateNanos) {
+      return Optional.of(cached);
+    }
     if (files.resolve(NOT_FOUND_PAGE) instanceof SiteFiles.Found found) {
       return Optional.of(current(NOT_FOUND_PAGE, found));
     }
