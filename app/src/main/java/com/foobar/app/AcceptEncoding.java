@@ -23,11 +23,15 @@ final class AcceptEncoding {
     int n = header.length();
     int i = 0;
     while (i < n) {
-      while (i < n && (header.charAt(i) == ' ' || header.charAt(i) == '\t' || header.charAt(i) == ',')) {
+      while (i < n
+          && (header.charAt(i) == ' ' || header.charAt(i) == '\t' || header.charAt(i) == ',')) {
         i++;
       }
       int start = i;
-      while (i < n && header.charAt(i) != ',' && header.charAt(i) != ';' && header.charAt(i) != ' '
+      while (i < n
+          && header.charAt(i) != ','
+          && header.charAt(i) != ';'
+          && header.charAt(i) != ' '
           && header.charAt(i) != '\t') {
         i++;
       }

@@ -34,9 +34,9 @@ public final class BundledSite {
   private BundledSite() {}
 
   /**
-   * Copies the bundled site to a fresh temporary directory, deleted when the JVM exits, and
-   * returns it. Works from the fat jar and from an exploded classes directory. Compressible files
-   * get a {@code .gz} sibling (when smaller) so precompressed serving applies.
+   * Copies the bundled site to a fresh temporary directory, deleted when the JVM exits, and returns
+   * it. Works from the fat jar and from an exploded classes directory. Compressible files get a
+   * {@code .gz} sibling (when smaller) so precompressed serving applies.
    *
    * @throws IllegalStateException when the class path holds no {@code static/index.html}
    * @throws UncheckedIOException when the copy fails
@@ -46,6 +46,14 @@ public final class BundledSite {
     if (marker == null) {
       throw new IllegalStateException("bundled site missing: no " + MARKER + " on the class path");
     }
+    return extract(marker);
+  }
+
+  /**
+   * Extracts the site whose {@code index.html} is at {@code marker}, a {@code jar:} or {@code
+   * file:} URL.
+   */
+  static Path extract(URL marker) {
     try {
       Path target = Files.createTempDirectory("foobar-static-");
       target.toFile().deleteOnExit();

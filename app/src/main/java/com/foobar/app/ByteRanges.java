@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Parsing of a {@code Range: bytes=...} header against a representation length (RFC 9110 §14).
- * Like nginx, a malformed header is ignored (the whole representation is sent); ranges beyond the
- * end are dropped, and when none remains the request is unsatisfiable (416).
+ * Parsing of a {@code Range: bytes=...} header against a representation length (RFC 9110 §14). Like
+ * nginx, a malformed header is ignored (the whole representation is sent); ranges beyond the end
+ * are dropped, and when none remains the request is unsatisfiable (416).
  */
 final class ByteRanges {
 

@@ -19,7 +19,9 @@ final class CacheControlRules {
 
   CacheControlRules(List<CacheControlRule> rules) {
     this.rules =
-        rules.stream().map(r -> new Compiled(Pattern.compile(toRegex(r.path())), r.value())).toList();
+        rules.stream()
+            .map(r -> new Compiled(Pattern.compile(toRegex(r.path())), r.value()))
+            .toList();
   }
 
   /** The value of the first rule whose glob matches {@code path}, if any. */

@@ -74,7 +74,8 @@ final class CacheEntry {
     this.gzip = gzip;
     this.brotli = brotli;
     this.checkedAt = checkedAt;
-    this.weight = (int) Math.min(Integer.MAX_VALUE, OVERHEAD + held(identity) + held(gzip) + held(brotli));
+    this.weight =
+        (int) Math.min(Integer.MAX_VALUE, OVERHEAD + held(identity) + held(gzip) + held(brotli));
   }
 
   boolean inMemory() {

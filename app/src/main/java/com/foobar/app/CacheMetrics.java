@@ -9,9 +9,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * The memory cache's meters: {@code foobar.static.cache.hits}, {@code .misses}, {@code
- * .evictions} (counters) and {@code foobar.static.cache.bytes}, {@code .entries} (gauges). Fed by
- * Caffeine as its {@link StatsCounter}.
+ * The memory cache's meters: {@code foobar.static.cache.hits}, {@code .misses}, {@code .evictions}
+ * (counters) and {@code foobar.static.cache.bytes}, {@code .entries} (gauges). Fed by Caffeine as
+ * its {@link StatsCounter}.
  */
 final class CacheMetrics implements StatsCounter {
 

@@ -4,8 +4,8 @@ import io.undertow.util.DateUtils;
 import java.util.Date;
 
 /**
- * Evaluation of conditional request headers against a representation's validators (RFC 9110
- * §13). The caller applies the precedence: {@code If-None-Match} when present, else {@code
+ * Evaluation of conditional request headers against a representation's validators (RFC 9110 §13).
+ * The caller applies the precedence: {@code If-None-Match} when present, else {@code
  * If-Modified-Since}; {@code If-Range} only for range requests.
  */
 final class Conditionals {

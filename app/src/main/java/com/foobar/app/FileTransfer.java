@@ -9,11 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.channels.Channels;
 import org.xnio.channels.StreamSinkChannel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Zero-copy sending of files too large for the memory cache ({@code FileChannel.transferTo}, i.e.
@@ -54,6 +54,9 @@ final class FileTransfer {
       for (int i = 0; i < ranges.size(); i++) {
         writeFully(out, headers.get(i));
         ByteRanges.Range range = ranges.get(i);
+        // while the response headers are still unwritten, Undertow copies from the channel's own
+        // position and ignores the position argument; keep both in agreement
+        channel.position(range.first());
         Channels.transferBlocking(out, channel, range.first(), range.length());
       }
       writeFully(out, trailer);
@@ -77,7 +80,8 @@ final class FileTransfer {
    * at debug only, since any client can cause it at will.
    */
   private static void fail(HttpServerExchange exchange, IOException e) {
-    LOG.debug("event=static.send_failed path={} reason={}", exchange.getRequestPath(), e.toString());
+    LOG.debug(
+        "event=static.send_failed path={} reason={}", exchange.getRequestPath(), e.toString());
     IoUtils.safeClose(exchange.getConnection());
   }
 

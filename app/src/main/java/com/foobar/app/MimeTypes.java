@@ -79,7 +79,8 @@ final class MimeTypes {
         extensions++;
       }
       if (i == tokens.size() || extensions == 0) {
-        throw new IllegalArgumentException("mime.types: type '" + type + "' needs extensions and ';'");
+        throw new IllegalArgumentException(
+            "mime.types: type '" + type + "' needs extensions and ';'");
       }
       i++;
     }
@@ -113,7 +114,9 @@ final class MimeTypes {
         i = end + 1;
       } else {
         int start = i;
-        while (i < n && !Character.isWhitespace(text.charAt(i)) && ";{}\"#".indexOf(text.charAt(i)) < 0) {
+        while (i < n
+            && !Character.isWhitespace(text.charAt(i))
+            && ";{}\"#".indexOf(text.charAt(i)) < 0) {
           i++;
         }
         tokens.add(text.substring(start, i));

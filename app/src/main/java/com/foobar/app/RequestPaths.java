@@ -1,8 +1,8 @@
 package com.foobar.app;
 
 /**
- * The lexical safety check on a decoded request path, before it touches the file system. The
- * caller still resolves the path against the root and checks the real path stays inside it.
+ * The lexical safety check on a decoded request path, before it touches the file system. The caller
+ * still resolves the path against the root and checks the real path stays inside it.
  */
 final class RequestPaths {
 

@@ -24,7 +24,9 @@ final class Responder {
   private final String boundary;
   private final String multipartType;
 
-  /** @param boundary the multipart boundary, long and random enough not to occur in files */
+  /**
+   * @param boundary the multipart boundary, long and random enough not to occur in files
+   */
   Responder(String boundary) {
     this.boundary = boundary;
     this.multipartType = "multipart/byteranges; boundary=" + boundary;
@@ -54,7 +56,8 @@ final class Responder {
       String ifModifiedSince = request.getFirst(Headers.IF_MODIFIED_SINCE);
       notModified =
           ifModifiedSince != null
-              && Conditionals.notModifiedSince(ifModifiedSince, entry.lastModified, entry.mtimeMillis);
+              && Conditionals.notModifiedSince(
+                  ifModifiedSince, entry.lastModified, entry.mtimeMillis);
     }
     if (notModified) {
       exchange.setStatusCode(StatusCodes.NOT_MODIFIED);
@@ -109,7 +112,8 @@ final class Responder {
   private static boolean rangeApplies(
       HeaderMap request, CacheEntry entry, CacheEntry.Variant variant) {
     String ifRange = request.getFirst(Headers.IF_RANGE);
-    return ifRange == null || Conditionals.ifRangeHolds(ifRange, variant.etag(), entry.lastModified);
+    return ifRange == null
+        || Conditionals.ifRangeHolds(ifRange, variant.etag(), entry.lastModified);
   }
 
   private void sendRanges(

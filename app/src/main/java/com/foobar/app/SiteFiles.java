@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Maps request paths to files under the root, safely, and builds {@link CacheEntry cache
- * entries}. Every method here touches the file system and runs on a worker thread.
+ * Maps request paths to files under the root, safely, and builds {@link CacheEntry cache entries}.
+ * Every method here touches the file system and runs on a worker thread.
  */
 final class SiteFiles {
 
@@ -60,10 +60,6 @@ final class SiteFiles {
     this.gzipMinSize = config.gzip().minSize().bytes();
     // a body, its gzip and brotli forms must fit an int-weighted cache entry together
     this.maxFileSize = Math.min(config.memoryCache().maxFileSize().bytes(), Integer.MAX_VALUE / 4);
-  }
-
-  Path root() {
-    return root;
   }
 
   /** Resolves a decoded request path ({@code /a/b.html}, {@code /dir/}) to what to serve. */

@@ -14,20 +14,20 @@ import java.util.UUID;
 /**
  * The backend's static file server, as an Undertow {@link HttpHandler}.
  *
- * <p>Serves the files under a root directory for GET and HEAD ({@code OPTIONS}: 204, anything
- * else: 405, both with {@code Allow: GET, HEAD, OPTIONS}), on the exchange's relative path. It
- * answers like nginx: index files and a 301 to add a directory's trailing slash, strong {@code
- * ETag}s of the form {@code "<mtime hex>-<size hex>"}, {@code Last-Modified}, conditional requests
- * ({@code If-None-Match} over {@code If-Modified-Since}), byte ranges (single, multipart, {@code
- * If-Range}; a malformed {@code Range} is ignored), {@code .br}/{@code .gz} siblings and gzip of
- * text types, {@code Cache-Control} by path glob, the root's {@code 404.html} as the body of 404s.
- * Paths with {@code ..}, NUL, backslashes or encoded separators, and paths or symlinks that lead
- * outside the root, are 404.
+ * <p>Serves the files under a root directory for GET and HEAD ({@code OPTIONS}: 204, anything else:
+ * 405, both with {@code Allow: GET, HEAD, OPTIONS}), on the exchange's relative path. It answers
+ * like nginx: index files and a 301 to add a directory's trailing slash, strong {@code ETag}s of
+ * the form {@code "<mtime hex>-<size hex>"}, {@code Last-Modified}, conditional requests ({@code
+ * If-None-Match} over {@code If-Modified-Since}), byte ranges (single, multipart, {@code If-Range};
+ * a malformed {@code Range} is ignored), {@code .br}/{@code .gz} siblings and gzip of text types,
+ * {@code Cache-Control} by path glob, the root's {@code 404.html} as the body of 404s. Paths with
+ * {@code ..}, NUL, backslashes or encoded separators, and paths or symlinks that lead outside the
+ * root, are 404.
  *
  * <p>Files up to {@code memory-cache.max-file-size} are held in a memory cache bounded by {@code
- * memory-cache.max-bytes} and served on the IO thread; a cached file is checked on disk again
- * (size and modification time) once it has been served for {@code memory-cache.revalidate}.
- * Larger files are sent zero-copy from a worker thread. Meters are registered under {@code
+ * memory-cache.max-bytes} and served on the IO thread; a cached file is checked on disk again (size
+ * and modification time) once it has been served for {@code memory-cache.revalidate}. Larger files
+ * are sent zero-copy from a worker thread. Meters are registered under {@code
  * foobar.static.cache.*}.
  */
 public final class StaticFiles {
@@ -71,8 +71,8 @@ public final class StaticFiles {
   }
 
   /**
-   * A handler for {@code config.root()}, or for the {@linkplain BundledSite#extract() bundled
-   * site} when no root is configured, with the system ticker.
+   * A handler for {@code config.root()}, or for the {@linkplain BundledSite#extract() bundled site}
+   * when no root is configured, with the system ticker.
    *
    * @throws IllegalArgumentException when the configured root is not an existing directory
    */

@@ -8,6 +8,7 @@ import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import io.undertow.util.StatusCodes;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -120,6 +121,10 @@ final class StaticHandler implements HttpHandler {
   }
 
   private Optional<CacheEntry> notFoundPage() throws Exception {
+    CacheEntry cached = cache.policy().getIfPresentQuietly(NOT_FOUND_PAGE);
+    if (cached != null && ticker.read() - cached.checkedAt < revalidateNanos) {
+      return Optional.of(cached);
+    }
     if (files.resolve(NOT_FOUND_PAGE) instanceof SiteFiles.Found found) {
       return Optional.of(current(NOT_FOUND_PAGE, found));
     }
@@ -158,7 +163,7 @@ final class StaticHandler implements HttpHandler {
     if (head) {
       exchange.endExchange();
     } else {
-      exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(bytes));
+      exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
     }
   }
 }

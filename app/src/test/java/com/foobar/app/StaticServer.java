@@ -76,12 +76,17 @@ final class StaticServer implements AutoCloseable {
    * Writes {@code GET <target> HTTP/1.1} byte for byte (no client-side normalization) and returns
    * the whole response, headers and body, as ISO-8859-1 text.
    */
-  String raw(String target) {
+  String raw(String target, String... headerLines) {
     try (Socket socket = new Socket("127.0.0.1", port)) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(
-          ("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+          ("GET "
+                  + target
+                  + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                  + String.join(
+                      "", java.util.Arrays.stream(headerLines).map(h -> h + "\r\n").toList())
+                  + "\r\n")
               .getBytes(StandardCharsets.ISO_8859_1));
       out.flush();
       InputStream in = socket.getInputStream();

@@ -49,14 +49,24 @@ final class TestConfigs {
   static StaticConfig withDirectoryListing() {
     StaticConfig d = defaults();
     return new StaticConfig(
-        d.root(), d.indexFiles(), true, d.cacheControl(), d.memoryCache(), d.precompressed(),
+        d.root(),
+        d.indexFiles(),
+        true,
+        d.cacheControl(),
+        d.memoryCache(),
+        d.precompressed(),
         d.gzip());
   }
 
   static StaticConfig withoutPrecompressed() {
     StaticConfig d = defaults();
     return new StaticConfig(
-        d.root(), d.indexFiles(), d.directoryListing(), d.cacheControl(), d.memoryCache(), false,
+        d.root(),
+        d.indexFiles(),
+        d.directoryListing(),
+        d.cacheControl(),
+        d.memoryCache(),
+        false,
         d.gzip());
   }
 }
