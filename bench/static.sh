@@ -23,6 +23,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -f target/foobar.jar ] || mvn -B -q package -DskipTests
 
 work=$(mktemp -d /tmp/foobar-bench.XXXXXX)
+chmod 755 "$work"   # nginx workers run as www-data
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
@@ -73,7 +74,8 @@ until curl -fs -o /dev/null "http://127.0.0.1:$FOOBAR_ADMIN/ready"; do
   sleep 0.01
 done
 ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
-until curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/1k.bin"; do sleep 0.05; done
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/1k.bin" && break; sleep 0.05; done
+curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/1k.bin"
 
 # wrk prints "Requests/sec: N" and, with --latency, "99% X(us|ms|s)"
 run_wrk() { taskset -c 0 wrk -t1 -c64 -d"$1"s --latency "$2" 2>&1; }

@@ -21,10 +21,20 @@ final class CacheMetrics implements StatsCounter {
   private final Counter evictedBytes;
 
   CacheMetrics(MeterRegistry registry) {
-    hits = registry.counter("foobar.static.cache.hits");
-    misses = registry.counter("foobar.static.cache.misses");
-    evictions = registry.counter("foobar.static.cache.evictions");
-    evictedBytes = registry.counter("foobar.static.cache.evicted.bytes");
+    hits = counter(registry, "hits", "Static file requests served from the memory cache");
+    misses = counter(registry, "misses", "Static file requests that missed the memory cache");
+    evictions = counter(registry, "evictions", "Files evicted from the memory cache");
+    evictedBytes =
+        Counter.builder("foobar.static.cache.evicted")
+            .description("Bytes evicted from the memory cache")
+            .baseUnit("bytes")
+            .register(registry);
+  }
+
+  private static Counter counter(MeterRegistry registry, String name, String description) {
+    return Counter.builder("foobar.static.cache." + name)
+        .description(description)
+        .register(registry);
   }
 
   /** Registers the size gauges; the registry holds {@code cache} weakly. */

@@ -26,10 +26,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The access log of one listener: one line per completed request, JSON or the combined log
- * format, written by a background thread so that request threads never wait on the disk. Lines
- * are queued (bounded); when the queue is full a request thread waits rather than drop a line.
- * {@link #close()} writes out every queued line.
+ * The access log of one listener: one line per completed request, JSON or the combined log format,
+ * written by a background thread so that request threads never wait on the disk. Lines are queued
+ * (bounded); when the queue is full a request thread waits rather than drop a line. {@link
+ * #close()} writes out every queued line.
  */
 final class AccessLog {
   /** Request header carrying the request id set by the load balancer. */
@@ -65,7 +65,8 @@ final class AccessLog {
   }
 
   void write(HttpServerExchange exchange, long nanos) {
-    String line = format == AccessLogConfig.Format.JSON ? json(exchange, nanos) : combined(exchange);
+    String line =
+        format == AccessLogConfig.Format.JSON ? json(exchange, nanos) : combined(exchange);
     try {
       queue.put(line);
     } catch (InterruptedException e) {

@@ -20,7 +20,12 @@ public final class HttpMetrics {
   public static final AttachmentKey<String> ROUTE = AttachmentKey.create(String.class);
 
   private static final HttpString[] METHODS = {
-    Methods.GET, Methods.HEAD, Methods.OPTIONS, Methods.POST, Methods.PUT, Methods.DELETE,
+    Methods.GET,
+    Methods.HEAD,
+    Methods.OPTIONS,
+    Methods.POST,
+    Methods.PUT,
+    Methods.DELETE,
     Methods.PATCH
   };
   private static final int STATUSES = 600;

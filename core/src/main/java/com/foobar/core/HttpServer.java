@@ -104,15 +104,16 @@ public final class HttpServer {
      * @throws RuntimeException from Undertow when an address cannot be bound
      */
     public HttpServer start() {
-      int headerBytes =
-          2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
+      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
       Undertow.Builder b =
           Undertow.builder()
+              // Undertow's default is at least 2; one per core the process may use (taskset,
+              // container limits) avoids two IO threads fighting over one core
+              .setIoThreads(Runtime.getRuntime().availableProcessors())
               .setServerOption(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
               .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
               .setServerOption(
-                  UndertowOptions.REQUEST_PARSE_TIMEOUT,
-                  millis(limits.requestHeaderTimeout()))
+                  UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
               .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
               .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
               .setServerOption(UndertowOptions.ENABLE_STATISTICS, true)
@@ -143,8 +144,7 @@ public final class HttpServer {
       }
       Undertow undertow = b.build();
       undertow.start();
-      HttpServer server =
-          new HttpServer(undertow, List.copyOf(specs), graceful, drainGate, logs);
+      HttpServer server = new HttpServer(undertow, List.copyOf(specs), graceful, drainGate, logs);
       List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
       for (int i = 0; i < specs.size(); i++) {
         Undertow.ListenerInfo info = infos.get(i);
@@ -173,7 +173,8 @@ public final class HttpServer {
     List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
     for (int i = 0; i < specs.size(); i++) {
       InetSocketAddress a = (InetSocketAddress) infos.get(i).getAddress();
-      bound.add(new Bound(specs.get(i).name(), new HostPort(specs.get(i).address().host(), a.getPort())));
+      bound.add(
+          new Bound(specs.get(i).name(), new HostPort(specs.get(i).address().host(), a.getPort())));
     }
     return bound;
   }

@@ -120,8 +120,7 @@ class HttpServerTest {
     for (int i = 0; i < 11; i++) {
       r.append("X-").append(i).append(": 1\r\n");
     }
-    assertThat(request("127.0.0.1", port, r.append("\r\n").toString()))
-        .startsWith("HTTP/1.1 431");
+    assertThat(request("127.0.0.1", port, r.append("\r\n").toString())).startsWith("HTTP/1.1 431");
   }
 
   @Test

@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run of the server: loads the configuration, starts the selected roles, prints the banner,
- * and on SIGTERM/SIGINT drains and stops them, then exits 0.
+ * One run of the server: loads the configuration, starts the selected roles, prints the banner, and
+ * on SIGTERM/SIGINT drains and stops them, then exits 0.
  */
 final class Launch {
   /** Returned by {@link #run()} when roles are serving; {@code main} must not exit then. */

@@ -8,10 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code java -jar foobar.jar [--role=lb|backend|monitor|all] [--config=FILE]}: starts the
- * role(s); {@code check-config} validates a configuration. Exit codes: 0 after a clean stop
- * (SIGTERM included), 1 when start-up fails at run time (an address in use), 2 for a usage or
- * configuration error.
+ * {@code java -jar foobar.jar [--role=lb|backend|monitor|all] [--config=FILE]}: starts the role(s);
+ * {@code check-config} validates a configuration. Exit codes: 0 after a clean stop (SIGTERM
+ * included), 1 when start-up fails at run time (an address in use), 2 for a usage or configuration
+ * error.
  */
 @Command(
     name = "foobar",

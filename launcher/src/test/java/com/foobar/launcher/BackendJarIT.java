@@ -86,8 +86,8 @@ class BackendJarIT {
     HttpResponse<String> r = get("/hello.txt");
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body()).isEqualTo(HELLO);
-    assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(
-        v -> assertThat(v).startsWith("text/plain"));
+    assertThat(r.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
     assertThat(r.headers().firstValue("etag")).isPresent();
     assertThat(r.headers().firstValue("last-modified")).isPresent();
   }
@@ -139,8 +139,8 @@ class BackendJarIT {
                 .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(405);
-    assertThat(r.headers().firstValue("allow")).hasValueSatisfying(
-        v -> assertThat(v).contains("GET").contains("HEAD"));
+    assertThat(r.headers().firstValue("allow"))
+        .hasValueSatisfying(v -> assertThat(v).contains("GET").contains("HEAD"));
   }
 
   @Test
@@ -206,7 +206,8 @@ class BackendJarIT {
     assertThat(RawHttp.status(allowed)).isEqualTo(200);
     String metrics = scrape();
     assertThat(metrics)
-        .containsPattern("foobar_listener_refused_total\\{listener=\"backend\",node=\"it-node\"\\} [1-9]");
+        .containsPattern(
+            "foobar_listener_refused_total\\{listener=\"backend\",node=\"it-node\"\\} [1-9]");
     assertThat(metrics)
         .containsPattern(
             "foobar_listener_refused_total\\{listener=\"backend-admin\",node=\"it-node\"\\} [1-9]");

@@ -31,8 +31,8 @@ class LifecycleIT {
                   HttpRequest.newBuilder(URI.create("http://127.0.0.1:8081/")).build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(home.statusCode()).isEqualTo(200);
-      assertThat(home.headers().firstValue("content-type")).hasValueSatisfying(
-          v -> assertThat(v).startsWith("text/html"));
+      assertThat(home.headers().firstValue("content-type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
       assertThat(home.body()).containsIgnoringCase("foobar").contains("</html>");
       String banner = jar.stderr();
       assertThat(banner)
