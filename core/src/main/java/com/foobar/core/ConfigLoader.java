@@ -1,14 +1,13 @@
 package com.foobar.core;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Loads {@code foobar.yml}: the file's tree is deep-merged over the embedded {@code
@@ -40,12 +37,6 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "/foobar-defaults.yml";
-  private static final YAMLMapper YAML =
-      YAMLMapper.builder()
-          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-          // yes/no/on/off stay strings, so that a boolean key rejects them instead of guessing
-          .enable(YAMLParser.Feature.PARSE_BOOLEAN_LIKE_WORDS_AS_STRINGS)
-          .build();
 
   private ConfigLoader() {}
 
@@ -57,7 +48,8 @@ public final class ConfigLoader {
    *     syntax error (one line with file, line and column)
    */
   public static FoobarConfig load(Optional<Path> file, Map<String, String> env) {
-    ObjectNode user = file.map(ConfigLoader::readFile).orElseGet(YAML::createObjectNode);
+    ObjectNode user =
+        file.map(ConfigLoader::readFile).orElseGet(JsonNodeFactory.instance::objectNode);
     Path baseDir =
         file.map(f -> f.toAbsolutePath().getParent()).orElseGet(() -> Path.of("").toAbsolutePath());
     ObjectNode merged = ConfigTree.merge(defaults(), user);
@@ -119,20 +111,19 @@ public final class ConfigLoader {
       String reason = Files.isDirectory(absolute) ? "is a directory" : "cannot be read";
       throw problem("config file '" + absolute + "' " + reason + " (" + e.getMessage() + ")");
     }
-    JsonNode tree;
+    Optional<JsonNode> tree;
     try {
-      tree = YAML.readTree(bytes);
-    } catch (JsonProcessingException e) {
-      JsonLocation at = e.getLocation();
-      String where = at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr();
-      throw problem(absolute + where + ": YAML syntax error: " + syntaxProblem(e));
-    } catch (IOException e) {
-      throw problem(absolute + ": cannot parse: " + oneLine(e.getMessage()));
+      tree =
+          YamlTree.read(
+              new InputStreamReader(new ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+    } catch (YamlTree.SyntaxError e) {
+      throw problem(
+          absolute + ":" + e.line + ":" + e.column + ": YAML syntax error: " + e.getMessage());
     }
-    if (tree == null || tree.isMissingNode() || tree.isNull()) {
-      return YAML.createObjectNode();
+    if (tree.isEmpty() || tree.get().isNull()) {
+      return JsonNodeFactory.instance.objectNode();
     }
-    if (!(tree instanceof ObjectNode object)) {
+    if (!(tree.get() instanceof ObjectNode object)) {
       throw problem(
           absolute + ": expected a mapping of sections (site, lb, backend, ...) at the top");
     }
@@ -144,27 +135,11 @@ public final class ConfigLoader {
       if (in == null) {
         throw new IllegalStateException(DEFAULTS + " is missing from the classpath");
       }
-      return (ObjectNode) YAML.readTree(in);
-    } catch (IOException e) {
+      return (ObjectNode)
+          YamlTree.read(new InputStreamReader(in, StandardCharsets.UTF_8)).orElseThrow();
+    } catch (IOException | YamlTree.SyntaxError e) {
       throw new IllegalStateException("the embedded " + DEFAULTS + " is broken", e);
     }
-  }
-
-  /** SnakeYAML's problem and context without its multi-line source excerpt. */
-  private static String syntaxProblem(JsonProcessingException e) {
-    if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblem() != null) {
-      String context = marked.getContext();
-      Mark at = marked.getContextMark();
-      return oneLine(marked.getProblem())
-          + (context == null || at == null
-              ? ""
-              : " (" + context + " at " + (at.getLine() + 1) + ":" + (at.getColumn() + 1) + ")");
-    }
-    return oneLine(e.getOriginalMessage());
-  }
-
-  private static String oneLine(String message) {
-    return message == null ? "" : message.strip().replaceAll("\\s*\\n\\s*", " ");
   }
 
   private static ConfigException problem(String line) {

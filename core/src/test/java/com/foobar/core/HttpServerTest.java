@@ -11,6 +11,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -18,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class HttpServerTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -159,6 +162,36 @@ class HttpServerTest {
       TimeUnit.MILLISECONDS.sleep(10);
     }
     assertThat(count).as(String.join(",", tags)).isEqualTo(want);
+  }
+
+  @Test
+  void accessLog_combinedFormat_oneLinePerRequest(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    server =
+        HttpServer.builder(LIMITS, registry)
+            .listener(
+                "site",
+                new HostPort("127.0.0.1", 0),
+                AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
+                Optional.of(
+                    new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file))),
+                "static",
+                OK)
+            .start();
+    int port = server.address("site").port();
+    request(
+        "127.0.0.1",
+        port,
+        "GET /a?b=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: ua \"q\"\r\nReferer: http://r/\r\n"
+            + "Connection: close\r\n\r\n");
+    server.stop();
+    server = null;
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(1);
+    assertThat(lines.get(0))
+        .matches(
+            "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /a\\?b=1 HTTP/1\\.1\" 200 2"
+                + " \"http://r/\" \"ua \\\\\"q\\\\\"\"");
   }
 
   @Test

@@ -11,11 +11,11 @@ import com.foobar.core.Role;
 import com.foobar.core.RoleServer;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -100,9 +100,10 @@ final class Launch {
     Duration drainTimeout = config.backend().drainTimeout();
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> shutdown(started, drainTimeout, metrics, log), "drain"));
+    // the JVM's own start time has millisecond resolution; the process's (from /proc) has seconds
     Duration toReady =
-        Duration.between(
-            ProcessHandle.current().info().startInstant().orElse(Instant.now()), Instant.now());
+        Duration.ofMillis(
+            System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime());
     banner(selected, runnable, started, toReady);
     log.atInfo()
         .addKeyValue("event", "foobar.ready")
