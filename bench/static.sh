@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-20}
 JVM_OPTS=${JVM_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
 
 need=()

@@ -8,6 +8,7 @@ import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.StatusCodes;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The first handler of every listener: refuses peers that the listener's {@link AccessRule} does
@@ -20,11 +21,17 @@ final class AccessControlHandler implements HttpHandler {
 
   private final AccessRule rule;
   private final Counter refused;
+  private final AtomicLong open;
   private final HttpHandler next;
 
-  AccessControlHandler(AccessRule rule, Counter refused, HttpHandler next) {
+  /**
+   * @param open counts the listener's open connections: up when a connection's first request
+   *     arrives, down when it closes
+   */
+  AccessControlHandler(AccessRule rule, Counter refused, AtomicLong open, HttpHandler next) {
     this.rule = rule;
     this.refused = refused;
+    this.open = open;
     this.next = next;
   }
 
@@ -36,6 +43,8 @@ final class AccessControlHandler implements HttpHandler {
       InetSocketAddress peer = exchange.getSourceAddress();
       admitted = peer != null && peer.getAddress() != null && rule.admits(peer.getAddress());
       connection.putAttachment(ADMITTED, admitted);
+      open.incrementAndGet();
+      connection.addCloseListener(c -> open.decrementAndGet());
     }
     if (admitted) {
       next.handleRequest(exchange);

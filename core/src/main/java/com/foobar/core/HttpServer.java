@@ -6,18 +6,19 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
-import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.xnio.Options;
 
 /**
  * The HTTP listeners of one role, on one Undertow instance. Every listener's chain starts with
- * {@link AccessControlHandler} (allow/deny, 403 before anything else), then {@link LimitsHandler}
- * (414/431), then {@link ObservingHandler} (metrics, access log), then the role's handler.
+ * {@link AccessControlHandler} (allow/deny, 403 before anything else; counts connections), then
+ * {@link LimitsHandler} (414/431), then {@link ObservingHandler} (metrics, access log, in-flight
+ * requests for draining), then the role's handler.
  *
  * <p>Meters: {@code foobar.listener.refused} (peers refused by allow/deny), {@code
  * foobar.listener.connections} (open connections), {@code http.server.requests}; all tagged with
@@ -26,9 +27,8 @@ import org.xnio.Options;
 public final class HttpServer {
   private final Undertow undertow;
   private final List<Spec> specs;
-  private final List<GracefulShutdownHandler> graceful;
+  private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
-  private final DrainGate drainGate;
 
   /** One listener to open. */
   private record Spec(
@@ -50,13 +50,11 @@ public final class HttpServer {
   private HttpServer(
       Undertow undertow,
       List<Spec> specs,
-      List<GracefulShutdownHandler> graceful,
-      DrainGate drainGate,
+      List<ObservingHandler> observed,
       List<AccessLog> accessLogs) {
     this.undertow = undertow;
     this.specs = specs;
-    this.graceful = graceful;
-    this.drainGate = drainGate;
+    this.observed = observed;
     this.accessLogs = accessLogs;
   }
 
@@ -116,49 +114,39 @@ public final class HttpServer {
                   UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
               .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
               .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
-              .setServerOption(UndertowOptions.ENABLE_STATISTICS, true)
+              // HTTP/1.1 keeps connections alive without saying so
+              .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
               .setSocketOption(Options.REUSE_ADDRESSES, true)
               .setSocketOption(Options.BACKLOG, 1024);
-      List<GracefulShutdownHandler> graceful = new ArrayList<>();
-      DrainGate drainGate = new DrainGate();
+      List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
       for (Spec s : specs) {
         Optional<AccessLog> log =
             s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
         log.ifPresent(logs::add);
-        HttpHandler chain =
+        ObservingHandler observing =
             new ObservingHandler(
                 new HttpMetrics(registry, s.name(), s.defaultRoute()), log, s.handler());
-        chain = new LimitsHandler(limits, chain);
-        GracefulShutdownHandler g = new GracefulShutdownHandler(chain);
-        graceful.add(g);
+        observed.add(observing);
         Counter refused =
             Counter.builder("foobar.listener.refused")
                 .description("Connections refused by the listener's allow/deny lists")
                 .tag("listener", s.name())
                 .register(registry);
+        AtomicLong open = new AtomicLong();
+        Gauge.builder("foobar.listener.connections", open, AtomicLong::get)
+            .description("Open connections of the listener that have sent a request")
+            .tag("listener", s.name())
+            .register(registry);
         b.addHttpListener(
             s.address().port(),
             s.address().host(),
-            new AccessControlHandler(s.rule(), refused, drainGate.wrap(g)));
+            new AccessControlHandler(
+                s.rule(), refused, open, new LimitsHandler(limits, observing)));
       }
       Undertow undertow = b.build();
       undertow.start();
-      HttpServer server = new HttpServer(undertow, List.copyOf(specs), graceful, drainGate, logs);
-      List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-      for (int i = 0; i < specs.size(); i++) {
-        Undertow.ListenerInfo info = infos.get(i);
-        Gauge.builder(
-                "foobar.listener.connections",
-                info,
-                l -> {
-                  var stats = l.getConnectorStatistics();
-                  return stats == null ? 0 : stats.getActiveConnections();
-                })
-            .description("Open connections of the listener")
-            .tag("listener", specs.get(i).name())
-            .register(registry);
-      }
+      HttpServer server = new HttpServer(undertow, List.copyOf(specs), observed, logs);
       return server;
     }
 
@@ -197,21 +185,14 @@ public final class HttpServer {
    * @return whether every in-flight request finished in time
    */
   public boolean drain(List<String> names, Duration timeout) throws InterruptedException {
-    drainGate.close();
-    List<GracefulShutdownHandler> draining = new ArrayList<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean all = true;
     for (int i = 0; i < specs.size(); i++) {
       if (names.contains(specs.get(i).name())) {
         // ListenerInfo.suspend() would close open connections, in-flight requests included: the
         // socket stays open and new requests get 503 with Connection: close until stop()
-        graceful.get(i).shutdown();
-        draining.add(graceful.get(i));
+        all &= observed.get(i).drain(deadline);
       }
-    }
-    long deadline = System.nanoTime() + timeout.toNanos();
-    boolean all = true;
-    for (GracefulShutdownHandler g : draining) {
-      long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-      all &= g.awaitShutdown(left);
     }
     return all;
   }
