@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,32 @@ class StaticFilesTest {
     assertThat(server.meter("foobar.static.cache.hits")).isEqualTo(1.0);
     assertThat(server.meter("foobar.static.cache.entries")).isEqualTo(1.0);
     assertThat(server.meter("foobar.static.cache.bytes")).isGreaterThan(13.0);
+  }
+
+  @Test
+  void cachedFileAboveSendfileMin_sentWithSendfile_intactUnderConcurrency() throws Exception {
+    byte[] big = new byte[300 * 1024];
+    new java.util.Random(3).nextBytes(big);
+    java.nio.file.Files.write(root.resolve("big.bin"), big);
+    server = StaticServer.start(root);
+    server.get("/big.bin");
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<byte[]>>> responses =
+          new java.util.ArrayList<>();
+      for (int i = 0; i < 32; i++) {
+        responses.add(pool.submit(() -> server.get("/big.bin")));
+      }
+      for (var f : responses) {
+        HttpResponse<byte[]> r = f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(big);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(server.meter("foobar.static.cache.hits")).isGreaterThanOrEqualTo(32.0);
   }
 
   @Test
