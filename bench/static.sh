@@ -6,7 +6,7 @@
 # Usage: bash bench/static.sh            (env: ROUNDS=3 DURATION=10 WARMUP=10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-20}
 JVM_OPTS=${JVM_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
@@ -77,6 +77,10 @@ ready_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/1k.bin" && break; sleep 0.05; done
 curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/1k.bin"
 
+nginx_worker=$(pgrep -P "${pids[0]}" | head -1)
+# CPU ticks (utime+stime) a process has used
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
 # wrk prints "Requests/sec: N" and, with --latency, "99% X(us|ms|s)"
 run_wrk() { taskset -c 0 wrk -t1 -c64 -d"$1"s --latency "$2" 2>&1; }
 rps() { awk '/Requests\/sec/ {print $2}'; }
@@ -95,8 +99,11 @@ declare -A R
 for f in 1k.bin 100k.bin; do
   for i in $(seq "$ROUNDS"); do
     for s in nginx foobar; do
-      port=$NGINX_PORT; [ "$s" = foobar ] && port=$FOOBAR_PORT
+      port=$NGINX_PORT; spid=$nginx_worker
+      [ "$s" = foobar ] && { port=$FOOBAR_PORT; spid=$fpid; }
+      t0=$(ticks "$spid")
       out=$(run_wrk "$DURATION" "http://127.0.0.1:$port/$f")
+      R[$s.$f.cpu]+="$(( ($(ticks "$spid") - t0) * 100 / (DURATION * $(getconf CLK_TCK)) )) "
       if echo "$out" | grep -q "Non-2xx\|Socket errors"; then echo "$out" >&2; fi
       R[$s.$f.rps]+="$(echo "$out" | rps) "
       R[$s.$f.p99]+="$(echo "$out" | p99_ms) "
@@ -108,15 +115,17 @@ rss_kib=$(ps -o rss= -p $fpid | tr -d ' ')
 jar_bytes=$(stat -c %s target/foobar.jar)
 
 echo
-echo "| file | nginx req/s | foobar req/s | foobar/nginx | nginx p99 ms | foobar p99 ms | p99 ratio |"
-echo "|---|---|---|---|---|---|---|"
+echo "| file | nginx req/s | foobar req/s | foobar/nginx | nginx p99 ms | foobar p99 ms | p99 ratio | nginx CPU | foobar CPU |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for f in 1k.bin 100k.bin; do
   n=$(echo ${R[nginx.$f.rps]} | tr ' ' '\n' | median); b=$(echo ${R[foobar.$f.rps]} | tr ' ' '\n' | median)
   np=$(echo ${R[nginx.$f.p99]} | tr ' ' '\n' | median); bp=$(echo ${R[foobar.$f.p99]} | tr ' ' '\n' | median)
-  printf "| %s | %.0f | %.0f | %.2f | %s | %s | %.2f |\n" "${f%.bin}" "$n" "$b" \
-    "$(echo "$b / $n" | bc -l)" "$np" "$bp" "$(echo "$bp / $np" | bc -l)"
+  nc=$(echo ${R[nginx.$f.cpu]} | tr ' ' '\n' | median); bc_=$(echo ${R[foobar.$f.cpu]} | tr ' ' '\n' | median)
+  printf "| %s | %.0f | %.0f | %.3f | %s | %s | %.2f | %s%% | %s%% |\n" "${f%.bin}" "$n" "$b" \
+    "$(echo "$b / $n" | bc -l)" "$np" "$bp" "$(echo "$bp / $np" | bc -l)" "$nc" "$bc_"
 done
 echo
+echo "server CPU: share of its core used during the measured runs (median); wrk runs alone on core 0"
 echo "rounds: $ROUNDS x ${DURATION}s per server and file (median shown); all rps: nginx 1k [${R[nginx.1k.bin.rps]}] foobar 1k [${R[foobar.1k.bin.rps]}] nginx 100k [${R[nginx.100k.bin.rps]}] foobar 100k [${R[foobar.100k.bin.rps]}]"
 echo "foobar launch to /ready = 200: ${ready_ms} ms (banner: $(grep -o 'ready in .*' "$work/foobar.err" | tr -s ' '))"
 echo "foobar RSS after the runs: $((rss_kib / 1024)) MiB (JVM: $JVM_OPTS)"
