@@ -69,7 +69,7 @@ taskset -c 1 java $JVM_OPTS -jar target/foobar.jar --role=backend --config="$wor
   > "$work/foobar.out" 2> "$work/foobar.err" &
 fpid=$!
 pids+=($fpid)
-until curl -fs -o /dev/null "http://127.0.0.1:$FOOBAR_ADMIN/ready"; do
+until taskset -c 0 curl -fs -o /dev/null "http://127.0.0.1:$FOOBAR_ADMIN/ready"; do
   if ! kill -0 $fpid 2>/dev/null; then cat "$work/foobar.err"; exit 1; fi
   sleep 0.01
 done

@@ -1,15 +1,16 @@
 package com.foobar.app;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Collections;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 
 /**
@@ -21,22 +22,12 @@ public final class BundledSite {
   /** A file every bundled site has; it locates the {@code static/} folder on the class path. */
   private static final String MARKER = "static/index.html";
 
-  /** Types whose {@code .gz} sibling is generated, the default {@code gzip.types}. */
-  private static final CompressibleTypes COMPRESSIBLE =
-      new CompressibleTypes(
-          List.of(
-              "text/*",
-              "application/javascript",
-              "application/json",
-              "application/xml",
-              "image/svg+xml"));
-
   private BundledSite() {}
 
   /**
    * Copies the bundled site to a fresh temporary directory, deleted when the JVM exits, and returns
-   * it. Works from the fat jar and from an exploded classes directory. Compressible files get a
-   * {@code .gz} sibling (when smaller) so precompressed serving applies.
+   * it. Works from the fat jar and from an exploded classes directory. No {@code .gz} siblings are
+   * made here: the files are small, so the memory cache compresses each once, on first request.
    *
    * @throws IllegalStateException when the class path holds no {@code static/index.html}
    * @throws UncheckedIOException when the copy fails
@@ -61,8 +52,9 @@ public final class BundledSite {
       if (uri.getScheme().equals("jar")) {
         String spec = uri.getRawSchemeSpecificPart();
         Path jar = Path.of(new URI(spec.substring(0, spec.indexOf("!/"))));
-        try (FileSystem zip = FileSystems.newFileSystem(jar)) {
-          copyTree(zip.getPath("/static"), target);
+        // JarFile, unlike the zip file system provider, is already loaded: start-up stays short
+        try (JarFile jarFile = new JarFile(jar.toFile())) {
+          copyEntries(jarFile, target);
         }
       } else {
         copyTree(Path.of(uri).getParent(), target);
@@ -76,7 +68,6 @@ public final class BundledSite {
   }
 
   private static void copyTree(Path source, Path target) throws IOException {
-    MimeTypes mimeTypes = MimeTypes.bundled();
     // sorted, so a directory is created (and registered for deletion) before its children;
     // deleteOnExit runs in reverse order, children first
     try (Stream<Path> tree = Files.walk(source)) {
@@ -85,20 +76,44 @@ public final class BundledSite {
         if (Files.isDirectory(from)) {
           Files.createDirectories(to);
           to.toFile().deleteOnExit();
-          continue;
+        } else {
+          Files.copy(from, to);
+          to.toFile().deleteOnExit();
         }
-        byte[] bytes = Files.readAllBytes(from);
-        Files.write(to, bytes);
+      }
+    }
+  }
+
+  private static void copyEntries(JarFile jar, Path target) throws IOException {
+    String prefix = "static/";
+    for (JarEntry entry : Collections.list(jar.entries())) {
+      String name = entry.getName();
+      if (!name.startsWith(prefix) || name.length() == prefix.length()) {
+        continue;
+      }
+      String relative = name.substring(prefix.length());
+      Path to = target.resolve(relative).normalize();
+      if (!to.startsWith(target)) {
+        throw new IOException("bundled site entry leaves the site: " + name);
+      }
+      directories(target, entry.isDirectory() ? to : to.getParent());
+      if (!entry.isDirectory()) {
+        try (InputStream in = jar.getInputStream(entry)) {
+          Files.copy(in, to);
+        }
         to.toFile().deleteOnExit();
-        String name = to.getFileName().toString();
-        if (COMPRESSIBLE.matches(mimeTypes.forFileName(name))) {
-          byte[] gzipped = Gzip.compress(bytes);
-          if (gzipped.length < bytes.length) {
-            Path sibling = to.resolveSibling(name + ".gz");
-            Files.write(sibling, gzipped);
-            sibling.toFile().deleteOnExit();
-          }
-        }
+      }
+    }
+  }
+
+  /** Creates {@code dir} and its missing parents below {@code root}, outermost first. */
+  private static void directories(Path root, Path dir) throws IOException {
+    Path current = root;
+    for (Path part : root.relativize(dir)) {
+      current = current.resolve(part.toString());
+      if (!Files.isDirectory(current)) {
+        Files.createDirectory(current);
+        current.toFile().deleteOnExit();
       }
     }
   }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Launch to /ready = 200 for --role=backend (the bundled site), RUNS times each: unpinned (both
+# cores) and pinned to core 1 as in bench/static.sh. Prints every run and the median in ms.
+# Usage: bash bench/startup.sh            (env: RUNS=5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+JVM_OPTS=${JVM_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
+[ -f target/foobar.jar ] || mvn -B -q package -DskipTests
+work=$(mktemp -d /tmp/foobar-startup.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cat > "$work/foobar.yml" <<CONF
+backend: {listen: 127.0.0.1:18181, admin: 127.0.0.1:18182, access-log: {enabled: false, format: json}}
+CONF
+
+once() { # $1: command prefix ("" or "taskset -c 1")
+  local start pid ms
+  start=$(date +%s%N)
+  # shellcheck disable=SC2086
+  $1 java $JVM_OPTS -jar target/foobar.jar --role=backend --config="$work/foobar.yml" >/dev/null 2>&1 &
+  pid=$!
+  # the poller stays on core 0, away from a server pinned to core 1
+  until taskset -c 0 curl -fs -o /dev/null http://127.0.0.1:18182/ready; do sleep 0.01; done
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  kill "$pid"; wait "$pid" || true
+  echo "$ms"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+for mode in unpinned pinned; do
+  prefix=""; [ "$mode" = pinned ] && prefix="taskset -c 1"
+  runs=(); for _ in $(seq "$RUNS"); do runs+=("$(once "$prefix")"); done
+  echo "$mode: median $(printf '%s\n' "${runs[@]}" | median) ms (runs: ${runs[*]})"
+done
