@@ -1,7 +1,6 @@
 package com.foobar.app;
 
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
 /**
@@ -50,16 +49,6 @@ final class CacheEntry {
   final Variant brotli; // null when absent
   final int weight;
 
-  /**
-   * The file, open, for {@link Sendfile}: set for in-memory entries of at least {@link
-   * #SENDFILE_MIN} bytes, whose whole identity body then goes out without a copy. Closed by its
-   * cleaner once no entry or request refers to it, so that eviction never cuts a transfer short.
-   */
-  final FileChannel channel;
-
-  /** Identity bodies from this size up are sent with {@code sendfile(2)}. */
-  static final long SENDFILE_MIN = 64 * 1024;
-
   /** Ticker time of the last check that the file on disk still matches this entry. */
   volatile long checkedAt;
 
@@ -73,7 +62,6 @@ final class CacheEntry {
       Variant identity,
       Variant gzip,
       Variant brotli,
-      FileChannel channel,
       long checkedAt) {
     this.file = file;
     this.size = size;
@@ -85,7 +73,6 @@ final class CacheEntry {
     this.identity = identity;
     this.gzip = gzip;
     this.brotli = brotli;
-    this.channel = channel;
     this.checkedAt = checkedAt;
     this.weight =
         (int) Math.min(Integer.MAX_VALUE, OVERHEAD + held(identity) + held(gzip) + held(brotli));

@@ -88,8 +88,6 @@ final class Responder {
     response.put(Headers.CONTENT_LENGTH, variant.contentLength());
     if (head) {
       exchange.endExchange();
-    } else if (variant == entry.identity && entry.channel != null) {
-      Sendfile.send(exchange, entry.channel, variant.body());
     } else if (variant.body() != null) {
       exchange.getResponseSender().send(variant.body().duplicate());
     } else {

@@ -3,12 +3,10 @@ package com.foobar.app;
 import com.foobar.core.StaticConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Optional;
@@ -146,9 +144,6 @@ final class SiteFiles {
         identity,
         gzipped,
         brotli,
-        inMemory && found.size() >= CacheEntry.SENDFILE_MIN
-            ? FileChannel.open(found.file(), StandardOpenOption.READ)
-            : null,
         now);
   }
 

@@ -71,7 +71,7 @@ class StaticFilesTest {
   }
 
   @Test
-  void cachedFileAboveSendfileMin_sentWithSendfile_intactUnderConcurrency() throws Exception {
+  void largeCachedFile_servedIntactToConcurrentClients() throws Exception {
     byte[] big = new byte[300 * 1024];
     new java.util.Random(3).nextBytes(big);
     java.nio.file.Files.write(root.resolve("big.bin"), big);
