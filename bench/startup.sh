@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
-JVM_OPTS=${JVM_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC}
+JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
 [ -f target/foobar.jar ] || mvn -B -q package -DskipTests
 work=$(mktemp -d /tmp/foobar-startup.XXXXXX)
 trap 'rm -rf "$work"' EXIT

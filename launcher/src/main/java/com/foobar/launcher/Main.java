@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Exit codes: 0 stopped cleanly, 1 failed at run time, 2 usage or configuration error.",
-      "JVM settings documented for a backend: -Xms64m -Xmx256m -XX:+UseSerialGC (see README)."
+      "JVM settings documented for a backend: -Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC (see README)."
     })
 public final class Main implements Callable<Integer> {
   @Option(
