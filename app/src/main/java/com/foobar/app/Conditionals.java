@@ -5,8 +5,9 @@ import java.util.Date;
 
 /**
  * Evaluation of conditional request headers against a representation's validators (RFC 9110 §13).
- * The caller applies the precedence: {@code If-None-Match} when present, else {@code
- * If-Modified-Since}; {@code If-Range} only for range requests.
+ * The caller applies the precedence of §13.2.2: {@code If-Match}, else {@code If-Unmodified-Since}
+ * (412 when false); then {@code If-None-Match}, else {@code If-Modified-Since} (304 when they hit);
+ * {@code If-Range} only for range requests.
  */
 final class Conditionals {
 
@@ -19,6 +20,27 @@ final class Conditionals {
    * @param etag our entity-tag, quoted, e.g. {@code "5f3a-400"}
    */
   static boolean noneMatchHits(String header, String etag) {
+    return listed(header, etag, false);
+  }
+
+  /**
+   * Whether an {@code If-Match} list lets the request through: {@code *}, or a listed strong
+   * entity-tag equal to {@code etag} (strong comparison: a {@code W/} tag never matches).
+   */
+  static boolean matchHolds(String header, String etag) {
+    return listed(header, etag, true);
+  }
+
+  /**
+   * Whether {@code If-Unmodified-Since} lets the request through: our modification second is at or
+   * before the date. An unparseable date is ignored (the request goes through).
+   */
+  static boolean unmodifiedSince(String header, long lastModifiedMillis) {
+    Date since = DateUtils.parseDate(header);
+    return since == null || lastModifiedMillis / 1000 <= since.getTime() / 1000;
+  }
+
+  private static boolean listed(String header, String etag, boolean strong) {
     int n = header.length();
     int i = 0;
     while (i < n) {
@@ -30,7 +52,8 @@ final class Conditionals {
       if (c == '*') {
         return true;
       }
-      if ((c == 'W' || c == 'w') && i + 1 < n && header.charAt(i + 1) == '/') {
+      boolean weak = (c == 'W' || c == 'w') && i + 1 < n && header.charAt(i + 1) == '/';
+      if (weak) {
         i += 2;
       }
       int start = i;
@@ -42,7 +65,9 @@ final class Conditionals {
           i++;
         }
       }
-      if (i - start == etag.length() && header.regionMatches(start, etag, 0, etag.length())) {
+      if (!(strong && weak)
+          && i - start == etag.length()
+          && header.regionMatches(start, etag, 0, etag.length())) {
         return true;
       }
     }

@@ -48,6 +48,19 @@ final class Responder {
     if (entry.vary) {
       response.put(VARY, ACCEPT_ENCODING);
     }
+    String ifMatch = request.getFirst(Headers.IF_MATCH);
+    String ifUnmodifiedSince = request.getFirst(Headers.IF_UNMODIFIED_SINCE);
+    boolean preconditionFailed =
+        ifMatch != null
+            ? !Conditionals.matchHolds(ifMatch, variant.etag())
+            : ifUnmodifiedSince != null
+                && !Conditionals.unmodifiedSince(ifUnmodifiedSince, entry.mtimeMillis);
+    if (preconditionFailed) {
+      exchange.setStatusCode(StatusCodes.PRECONDITION_FAILED);
+      response.put(Headers.CONTENT_LENGTH, "0");
+      exchange.endExchange();
+      return;
+    }
     String ifNoneMatch = request.getFirst(Headers.IF_NONE_MATCH);
     boolean notModified;
     if (ifNoneMatch != null) {

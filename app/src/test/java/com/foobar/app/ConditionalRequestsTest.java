@@ -46,6 +46,42 @@ class ConditionalRequestsTest {
   }
 
   @Test
+  void ifMatch_matchingEtag_servesFile_otherEtag_returns412() {
+    assertThat(server.get("/page.txt", "If-Match", "\"x\", " + etag).statusCode()).isEqualTo(200);
+    assertThat(server.get("/page.txt", "If-Match", "*").statusCode()).isEqualTo(200);
+    HttpResponse<byte[]> failed = server.get("/page.txt", "If-Match", "\"other\"");
+    assertThat(failed.statusCode()).isEqualTo(412);
+    assertThat(failed.body()).isEmpty();
+    // If-Match compares strongly: a weak tag never matches
+    assertThat(server.get("/page.txt", "If-Match", "W/" + etag).statusCode()).isEqualTo(412);
+  }
+
+  @Test
+  void ifUnmodifiedSince_beforeModification_returns412_afterServes() {
+    assertThat(
+            server
+                .get("/page.txt", "If-Unmodified-Since", "Mon, 01 Jan 2001 00:00:00 GMT")
+                .statusCode())
+        .isEqualTo(412);
+    assertThat(
+            server
+                .get("/page.txt", "If-Unmodified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")
+                .statusCode())
+        .isEqualTo(200);
+    // If-Match takes precedence over If-Unmodified-Since
+    assertThat(
+            server
+                .get(
+                    "/page.txt",
+                    "If-Match",
+                    etag,
+                    "If-Unmodified-Since",
+                    "Mon, 01 Jan 2001 00:00:00 GMT")
+                .statusCode())
+        .isEqualTo(200);
+  }
+
+  @Test
   void ifNoneMatch_listContainingWeakEtag_returns304() {
     HttpResponse<byte[]> response =
         server.get("/page.txt", "If-None-Match", "\"other\", W/" + etag);

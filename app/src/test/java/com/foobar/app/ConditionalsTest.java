@@ -68,4 +68,21 @@ class ConditionalsTest {
     assertThat(Conditionals.ifRangeHolds("\"x\"", ETAG, DATE)).isFalse();
     assertThat(Conditionals.ifRangeHolds("Fri, 01 Mar 2024 12:00:01 GMT", ETAG, DATE)).isFalse();
   }
+
+  @Test
+  void matchHolds_strongComparisonOnly() {
+    assertThat(Conditionals.matchHolds(ETAG, ETAG)).isTrue();
+    assertThat(Conditionals.matchHolds("*", ETAG)).isTrue();
+    assertThat(Conditionals.matchHolds("\"a\", " + ETAG, ETAG)).isTrue();
+    assertThat(Conditionals.matchHolds("W/" + ETAG, ETAG)).isFalse();
+    assertThat(Conditionals.matchHolds("\"a\"", ETAG)).isFalse();
+  }
+
+  @Test
+  void unmodifiedSince_comparesSeconds_ignoresGarbage() {
+    assertThat(Conditionals.unmodifiedSince(DATE, MILLIS)).isTrue();
+    assertThat(Conditionals.unmodifiedSince(DATE, MILLIS + 999)).isTrue();
+    assertThat(Conditionals.unmodifiedSince(DATE, MILLIS + 1000)).isFalse();
+    assertThat(Conditionals.unmodifiedSince("not a date", MILLIS)).isTrue();
+  }
 }
