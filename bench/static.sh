@@ -120,14 +120,18 @@ rss_kib=$(ps -o rss= -p $fpid | tr -d ' ')
 jar_bytes=$(stat -c %s target/foobar.jar)
 
 echo
-echo "| file | nginx req/s | foobar req/s | foobar/nginx | nginx p99 ms | foobar p99 ms | p99 ratio | nginx CPU | foobar CPU |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| file | nginx req/s | foobar req/s | foobar/nginx | per-round foobar/nginx (median) | nginx p99 ms | foobar p99 ms | p99 ratio | nginx CPU | foobar CPU |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for f in 1k.bin 100k.bin; do
   n=$(echo ${R[nginx.$f.rps]} | tr ' ' '\n' | median); b=$(echo ${R[foobar.$f.rps]} | tr ' ' '\n' | median)
   np=$(echo ${R[nginx.$f.p99]} | tr ' ' '\n' | median); bp=$(echo ${R[foobar.$f.p99]} | tr ' ' '\n' | median)
   nc=$(echo ${R[nginx.$f.cpu]} | tr ' ' '\n' | median); bc_=$(echo ${R[foobar.$f.cpu]} | tr ' ' '\n' | median)
-  printf "| %s | %.0f | %.0f | %.3f | %s | %s | %.2f | %s%% | %s%% |\n" "${f%.bin}" "$n" "$b" \
-    "$(echo "$b / $n" | bc -l)" "$np" "$bp" "$(echo "$bp / $np" | bc -l)" "$nc" "$bc_"
+  # each round's two runs are adjacent in time, so their ratio is the least exposed to the
+  # machine's drifting speed
+  pr=$(paste -d' ' <(echo ${R[nginx.$f.rps]} | tr ' ' '\n') <(echo ${R[foobar.$f.rps]} | tr ' ' '\n') \
+    | awk '{printf "%.3f\n", $2 / $1}' | median)
+  printf "| %s | %.0f | %.0f | %.3f | %s | %s | %s | %.2f | %s%% | %s%% |\n" "${f%.bin}" "$n" "$b" \
+    "$(echo "$b / $n" | bc -l)" "$pr" "$np" "$bp" "$(echo "$bp / $np" | bc -l)" "$nc" "$bc_"
 done
 echo
 echo "server CPU: share of its core used during the measured runs (median); wrk runs alone on core 0"
