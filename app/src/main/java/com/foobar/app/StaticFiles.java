@@ -72,15 +72,4 @@ public final class StaticFiles {
         ticker,
         config.memoryCache().revalidate().toNanos());
   }
-
-  /**
-   * A handler for {@code config.root()}, or for the {@linkplain BundledSite#extract() bundled site}
-   * when no root is configured, with the system ticker.
-   *
-   * @throws IllegalArgumentException when the configured root is not an existing directory
-   */
-  public static HttpHandler handler(StaticConfig config, MeterRegistry registry) {
-    Path root = config.root().orElseGet(BundledSite::extract);
-    return handler(config, root, Ticker.systemTicker(), registry);
-  }
 }

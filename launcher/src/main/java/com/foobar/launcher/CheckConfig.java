@@ -1,11 +1,9 @@
 package com.foobar.launcher;
 
-import com.foobar.core.ConfigException;
 import com.foobar.core.ConfigLoader;
 import com.foobar.core.FoobarConfig;
 import com.foobar.core.Role;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -40,19 +38,11 @@ final class CheckConfig implements Callable<Integer> {
       System.err.println("foobar: " + e.getMessage());
       return 2;
     }
-    FoobarConfig loaded;
-    try {
-      loaded = ConfigLoader.load(config, System.getenv());
-    } catch (ConfigException e) {
-      Launch.printProblems(System.err, e.problems());
+    Optional<FoobarConfig> loaded = Launch.loadConfig(config, System.getenv(), roles, System.err);
+    if (loaded.isEmpty()) {
       return 2;
     }
-    List<String> conflicts = ConfigLoader.listenerConflicts(loaded, roles);
-    if (!conflicts.isEmpty()) {
-      Launch.printProblems(System.err, conflicts);
-      return 2;
-    }
-    System.out.print(ConfigLoader.toYaml(loaded));
+    System.out.print(ConfigLoader.toYaml(loaded.get()));
     System.err.println("config ok: " + config.map(Path::toString).orElse("(embedded defaults)"));
     return 0;
   }

@@ -67,18 +67,11 @@ final class Launch {
               + " (and all)");
       return 2;
     }
-    FoobarConfig config;
-    try {
-      config = ConfigLoader.load(configFile, env);
-    } catch (ConfigException e) {
-      printProblems(err, e.problems());
+    Optional<FoobarConfig> loaded = loadConfig(configFile, env, runnable, err);
+    if (loaded.isEmpty()) {
       return 2;
     }
-    List<String> conflicts = ConfigLoader.listenerConflicts(config, runnable);
-    if (!conflicts.isEmpty()) {
-      printProblems(err, conflicts);
-      return 2;
-    }
+    FoobarConfig config = loaded.get();
     String node = config.node().orElseGet(Launch::hostName);
     Logging.configure(all ? "all" : keys(runnable), node, config.logging().level());
     Logger log = LoggerFactory.getLogger(Launch.class);
@@ -182,10 +175,26 @@ final class Launch {
     }
   }
 
-  static void printProblems(PrintStream err, List<String> problems) {
+  /**
+   * Loads and validates the configuration, including the listeners of {@code roles} not colliding;
+   * on failure prints one {@code config error:} line per problem to {@code err} and returns empty.
+   */
+  static Optional<FoobarConfig> loadConfig(
+      Optional<Path> file, Map<String, String> env, Set<Role> roles, PrintStream err) {
+    List<String> problems;
+    try {
+      FoobarConfig config = ConfigLoader.load(file, env);
+      problems = ConfigLoader.listenerConflicts(config, roles);
+      if (problems.isEmpty()) {
+        return Optional.of(config);
+      }
+    } catch (ConfigException e) {
+      problems = e.problems();
+    }
     for (String p : problems) {
       err.println("config error: " + p);
     }
+    return Optional.empty();
   }
 
   private static String keys(Set<Role> roles) {

@@ -77,7 +77,7 @@ class LifecycleIT {
         int head = in.read(first);
         assertThat(head).isPositive();
         // the download is in flight (32 MiB cannot fit in socket buffers) when SIGTERM arrives
-        ProcessHandle.of(jarPid(jar)).orElseThrow().destroy();
+        ProcessHandle.of(jar.pid()).orElseThrow().destroy();
         TimeUnit.MILLISECONDS.sleep(300);
         assertThat(jar.isAlive()).as("still draining the download").isTrue();
         long total = head + RawHttp.readAll(in).length();
@@ -86,9 +86,5 @@ class LifecycleIT {
       assertThat(jar.terminate()).isZero();
       assertThat(jar.stdout()).contains("\"event\":\"foobar.stopping\"", "\"drained\":true");
     }
-  }
-
-  private static long jarPid(JarProcess jar) {
-    return jar.pid();
   }
 }
