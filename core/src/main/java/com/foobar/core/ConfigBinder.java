@@ -9,7 +9,9 @@ import java.lang.reflect.Type;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,8 +21,11 @@ import java.util.Set;
  * Binds a merged configuration tree onto the configuration records by reflection: each record
  * component reads the key {@link Bind#key} of the mapping at its level. Supported component types:
  * the scalars of {@link ScalarBinder}, enums, nested records, {@code List<T>} (a missing list is
- * empty) and {@code Optional<T>} (missing or {@code null} is empty). Every problem is collected;
- * binding goes on after one so that a single run reports all of them.
+ * empty), {@code Map<String, T>} (a mapping of free names, in file order; missing is empty, a
+ * {@code null} entry is dropped), {@code JsonNode} (any subtree, unchecked, for an application's
+ * own settings; missing is an empty mapping) and {@code Optional<T>} (missing or {@code null} is
+ * empty). Every problem is collected; binding goes on after one so that a single run reports all of
+ * them.
  */
 final class ConfigBinder {
   private final ScalarBinder scalars;
@@ -58,9 +63,15 @@ final class ConfigBinder {
       if (raw == List.class) {
         return bindList(node, element, path, rules);
       }
+      if (raw == Map.class) {
+        return bindMap(node, generic.getActualTypeArguments()[1], path, rules);
+      }
       throw new IllegalStateException("unsupported configuration type " + type + " at " + path);
     }
     Class<?> cls = (Class<?>) type;
+    if (cls == JsonNode.class) {
+      return Optional.of(node.isMissingNode() ? JsonNodeFactory.instance.objectNode() : node);
+    }
     if (node.isMissingNode()) {
       problems.add(path + ": missing required key");
       return Optional.empty();
@@ -103,6 +114,27 @@ final class ConfigBinder {
       value.ifPresent(values::add);
     }
     return ok ? Optional.of(List.copyOf(values)) : Optional.empty();
+  }
+
+  private Optional<Object> bindMap(JsonNode node, Type value, String path, RecordComponent rules) {
+    if (node.isMissingNode() || node.isNull()) {
+      return Optional.of(Map.of());
+    }
+    if (!node.isObject()) {
+      problems.add(path + ": expected a mapping of names, got " + shape(node));
+      return Optional.empty();
+    }
+    Map<String, Object> values = new LinkedHashMap<>();
+    boolean ok = true;
+    for (Map.Entry<String, JsonNode> entry : node.properties()) {
+      if (entry.getValue().isNull()) {
+        continue; // `name: ~` removes an entry that the defaults define
+      }
+      Optional<Object> bound = bind(entry.getValue(), value, path + "." + entry.getKey(), rules);
+      ok &= bound.isPresent();
+      bound.ifPresent(v -> values.put(entry.getKey(), v));
+    }
+    return ok ? Optional.of(Collections.unmodifiableMap(values)) : Optional.empty();
   }
 
   private Optional<Object> bindRecord(JsonNode node, Class<?> type, String path) {

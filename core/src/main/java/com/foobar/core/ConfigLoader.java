@@ -21,8 +21,10 @@ import java.util.Set;
 /**
  * Loads {@code foobar.yml}: the file's tree is deep-merged over the embedded {@code
  * foobar-defaults.yml} (mappings merge key by key; lists and scalars replace; an explicit {@code
- * null} or {@code ~} removes an optional key), {@code ${VAR}} and {@code ${VAR:-default}} are
- * substituted in string values, and the result is bound onto {@link FoobarConfig} and validated.
+ * null} or {@code ~} removes an optional key; an optional section that is given, such as {@code
+ * database}, is merged over its own defaults in {@code foobar-section-defaults.yml}), {@code
+ * ${VAR}} and {@code ${VAR:-default}} are substituted in string values, and the result is bound
+ * onto {@link FoobarConfig} and validated.
  *
  * <p>Binding rules: keys are the kebab-case record component names ({@code adminAccess} ↔ {@code
  * admin-access}; {@code BackendConfig.staticFiles} ↔ {@code static}); an unknown key is an error;
@@ -37,6 +39,7 @@ import java.util.Set;
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "/foobar-defaults.yml";
+  private static final String SECTION_DEFAULTS = "/foobar-section-defaults.yml";
 
   private ConfigLoader() {}
 
@@ -52,7 +55,16 @@ public final class ConfigLoader {
         file.map(ConfigLoader::readFile).orElseGet(JsonNodeFactory.instance::objectNode);
     Path baseDir =
         file.map(f -> f.toAbsolutePath().getParent()).orElseGet(() -> Path.of("").toAbsolutePath());
-    ObjectNode merged = ConfigTree.merge(defaults(), user);
+    ObjectNode merged = ConfigTree.merge(resource(DEFAULTS), user);
+    resource(SECTION_DEFAULTS)
+        .properties()
+        .forEach(
+            section -> {
+              if (merged.get(section.getKey()) instanceof ObjectNode given) {
+                merged.set(
+                    section.getKey(), ConfigTree.merge((ObjectNode) section.getValue(), given));
+              }
+            });
     List<String> problems = new ArrayList<>();
     Set<String> substitutionFailed = ConfigTree.substitute(merged, env, problems);
     Optional<FoobarConfig> config =
@@ -130,15 +142,15 @@ public final class ConfigLoader {
     return object;
   }
 
-  private static ObjectNode defaults() {
-    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULTS)) {
+  private static ObjectNode resource(String name) {
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException(DEFAULTS + " is missing from the classpath");
+        throw new IllegalStateException(name + " is missing from the classpath");
       }
       return (ObjectNode)
           YamlTree.read(new InputStreamReader(in, StandardCharsets.UTF_8)).orElseThrow();
     } catch (IOException | YamlTree.SyntaxError e) {
-      throw new IllegalStateException("the embedded " + DEFAULTS + " is broken", e);
+      throw new IllegalStateException("the embedded " + name + " is broken", e);
     }
   }
 

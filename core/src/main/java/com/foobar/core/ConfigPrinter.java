@@ -12,6 +12,7 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -77,6 +78,14 @@ final class ConfigPrinter {
     }
     if (value instanceof Enum<?> e) {
       return NODES.textNode(Bind.kebab(e.name()));
+    }
+    if (value instanceof JsonNode tree) {
+      return tree.deepCopy();
+    }
+    if (value instanceof Map<?, ?> map) {
+      ObjectNode object = NODES.objectNode();
+      map.forEach((k, v) -> object.set(k.toString(), node(v)));
+      return object;
     }
     if (value instanceof List<?> list) {
       ArrayNode array = NODES.arrayNode(list.size());

@@ -10,10 +10,12 @@ import java.time.Duration;
  * @param maxHeaders number of request header fields; more gets 431
  * @param requestHeaderTimeout time allowed to send the request line and headers (slowloris)
  * @param idleTimeout a keep-alive connection with no request for this long is closed
+ * @param maxBodySize largest request body accepted by application and proxied routes; more gets 413
  */
 public record HttpLimits(
     DataSize maxUriLength,
     DataSize maxHeaderSize,
     int maxHeaders,
     Duration requestHeaderTimeout,
-    Duration idleTimeout) {}
+    Duration idleTimeout,
+    DataSize maxBodySize) {}

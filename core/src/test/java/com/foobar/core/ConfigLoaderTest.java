@@ -122,7 +122,11 @@ class ConfigLoaderTest {
 
   @Test
   void emptyFile_meansDefaults() throws IOException {
-    assertThat(load("")).isEqualTo(ConfigLoader.load(Optional.empty(), Map.of()));
+    // relative paths resolve against the config file's directory, or the working directory
+    assertThat(load(""))
+        .usingRecursiveComparison()
+        .ignoringFields("backend.plugins")
+        .isEqualTo(ConfigLoader.load(Optional.empty(), Map.of()));
   }
 
   @Test
@@ -145,7 +149,49 @@ class ConfigLoaderTest {
                 "jdbc:mysql://db1:3306/foobar",
                 List.of("jdbc:mysql://db2:3306/foobar"),
                 "foobar",
-                new Secret("s3cret")));
+                new Secret("s3cret"),
+                10,
+                Duration.ofSeconds(2),
+                Duration.ofMillis(250),
+                Duration.ofSeconds(2),
+                true));
+  }
+
+  @Test
+  void sectionDefaults_applyOnlyToAGivenSection_andGivenKeysWin() throws IOException {
+    assertThat(load("site: x").database()).isEmpty();
+
+    DatabaseConfig db =
+        load("database: {primary: 'jdbc:h2:mem:x', user: sa, password: '', pool-size: 3}")
+            .database()
+            .orElseThrow();
+
+    assertThat(db.poolSize()).isEqualTo(3);
+    assertThat(db.replicaTimeout()).isEqualTo(Duration.ofMillis(250));
+    assertThat(db.migrate()).isTrue();
+  }
+
+  @Test
+  void apps_areAMapOfNames_withFreeFormConfig_andNullRemovesADefault() throws IOException {
+    BackendConfig b =
+        load("""
+                backend:
+                  apps:
+                    links: ~
+                    hello: {prefix: /hello, config: {greeting: hi, times: 2}}
+                """)
+            .backend();
+
+    assertThat(b.apps()).containsOnlyKeys("hello");
+    assertThat(b.apps().get("hello").prefix()).isEqualTo("/hello");
+    assertThat(b.apps().get("hello").config().path("greeting").asText()).isEqualTo("hi");
+    assertThat(load("site: x").backend().apps()).containsOnlyKeys("links");
+  }
+
+  @Test
+  void appPrefix_withoutSlash_isReported() throws IOException {
+    assertThat(problems("backend: {apps: {hello: {prefix: hello}}}"))
+        .containsExactly("backend.apps.hello: prefix must start with '/', got 'hello'");
   }
 
   @Test

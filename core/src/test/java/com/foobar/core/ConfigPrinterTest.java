@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -99,7 +100,16 @@ class ConfigPrinterTest {
             defaults.lb(),
             defaults.backend(),
             Optional.of(
-                new DatabaseConfig("jdbc:h2:mem:x", List.of(), "sa", new Secret("p@ss: word"))),
+                new DatabaseConfig(
+                    "jdbc:h2:mem:x",
+                    List.of(),
+                    "sa",
+                    new Secret("p@ss: word"),
+                    10,
+                    Duration.ofSeconds(2),
+                    Duration.ofMillis(250),
+                    Duration.ofSeconds(2),
+                    true)),
             defaults.monitor(),
             defaults.logging());
 
@@ -114,7 +124,16 @@ class ConfigPrinterTest {
         c.lb(),
         c.backend(),
         Optional.of(
-            new DatabaseConfig(db.primary(), db.replicas(), db.user(), new Secret(password))),
+            new DatabaseConfig(
+                db.primary(),
+                db.replicas(),
+                db.user(),
+                new Secret(password),
+                db.poolSize(),
+                db.connectionTimeout(),
+                db.replicaTimeout(),
+                db.replicaRetry(),
+                db.migrate())),
         c.monitor(),
         c.logging());
   }

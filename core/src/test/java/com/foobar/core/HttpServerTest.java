@@ -32,7 +32,8 @@ class HttpServerTest {
           DataSize.parse("2KiB"),
           10,
           Duration.ofSeconds(1),
-          Duration.ofSeconds(5));
+          Duration.ofSeconds(5),
+          DataSize.parse("1MiB"));
 
   @AfterEach
   void stop() throws InterruptedException {

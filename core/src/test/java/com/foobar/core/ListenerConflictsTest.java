@@ -39,7 +39,10 @@ class ListenerConflictsTest {
             b.staticFiles(),
             b.limits(),
             b.accessLog(),
-            b.drainTimeout()),
+            b.drainTimeout(),
+            b.apps(),
+            b.plugins(),
+            b.upstream()),
         DEFAULTS.database(),
         new MonitorConfig(HostPort.parse(monitor), m.allow(), m.deny()),
         DEFAULTS.logging());
