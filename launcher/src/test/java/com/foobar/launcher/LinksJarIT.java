@@ -1,0 +1,139 @@
+package com.foobar.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code links} app in the real jar on the embedded database, driven by the {@code curl}
+ * binary: create → redirect → stats, and clicks that survive a graceful stop.
+ */
+class LinksJarIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  @Test
+  void roleAll_withoutConfig_createRedirectStats_withCurl() throws Exception {
+    try (JarProcess jar = JarProcess.start(dir)) {
+      jar.awaitReady("http://127.0.0.1:9102/ready", Duration.ofSeconds(30));
+      assertThat(jar.stderr()).contains("embedded H2 (MySQL mode) at " + dir.toRealPath());
+
+      Curl created =
+          curl(
+              "-X",
+              "POST",
+              "-H",
+              "Content-Type: application/json",
+              "--data",
+              "{\"url\":\"https://example.com/a?b=c\"}",
+              "http://127.0.0.1:8081/api/links");
+      assertThat(created.status()).isEqualTo(201);
+      JsonNode link = JSON.readTree(created.body());
+      String code = link.path("code").asText();
+      assertThat(code).matches("[A-Za-z0-9]{7}");
+      assertThat(link.path("url").asText()).isEqualTo("https://example.com/a?b=c");
+      assertThat(link.path("short").asText()).isEqualTo("http://127.0.0.1:8081/r/" + code);
+
+      Curl redirect = curl("http://127.0.0.1:8081/r/" + code);
+      assertThat(redirect.status()).isEqualTo(302);
+      assertThat(redirect.headers()).containsIgnoringCase("location: https://example.com/a?b=c");
+
+      assertThat(curl("http://127.0.0.1:8081/r/nope-nope").status()).isEqualTo(404);
+
+      // clicks are flushed in batches (every second by default): poll, bounded
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      JsonNode stats;
+      do {
+        Curl s = curl("http://127.0.0.1:8081/api/links/" + code);
+        assertThat(s.status()).isEqualTo(200);
+        stats = JSON.readTree(s.body());
+      } while (stats.path("clicks").asLong() < 1 && System.nanoTime() < deadline);
+      assertThat(stats.path("clicks").asLong()).isEqualTo(1);
+      assertThat(stats.path("url").asText()).isEqualTo("https://example.com/a?b=c");
+      assertThat(stats.path("created").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+      assertThat(Files.exists(dir.resolve("data/foobar.mv.db"))).isTrue();
+      assertThat(jar.terminate()).isZero();
+    }
+  }
+
+  @Test
+  void countedClicks_surviveAGracefulStop() throws Exception {
+    int port = JarProcess.freePort();
+    int admin = JarProcess.freePort();
+    Path config =
+        JarProcess.config(
+            dir,
+            """
+            backend:
+              listen: 127.0.0.1:%d
+              admin: 127.0.0.1:%d
+              apps: {links: {prefix: /, config: {flush-interval: 1h}}}
+            """
+                .formatted(port, admin));
+    String base = "http://127.0.0.1:" + port;
+    try (JarProcess jar = JarProcess.start(dir, "--role=backend", "--config=" + config)) {
+      jar.awaitReady("http://127.0.0.1:" + admin + "/ready", Duration.ofSeconds(30));
+      Curl created =
+          curl(
+              "-X",
+              "POST",
+              "-H",
+              "Content-Type: application/json",
+              "--data",
+              "{\"url\":\"https://example.com/kept\",\"code\":\"kept-1\"}",
+              base + "/api/links");
+      assertThat(created.status()).isEqualTo(201);
+      for (int i = 0; i < 5; i++) {
+        assertThat(curl(base + "/r/kept-1").status()).isEqualTo(302);
+      }
+      // nothing flushed yet (1h interval), but the stats add the pending clicks
+      assertThat(JSON.readTree(curl(base + "/api/links/kept-1").body()).path("clicks").asLong())
+          .isEqualTo(5);
+      assertThat(jar.terminate()).isZero();
+    }
+    try (JarProcess jar = JarProcess.start(dir, "--role=backend", "--config=" + config)) {
+      jar.awaitReady("http://127.0.0.1:" + admin + "/ready", Duration.ofSeconds(30));
+      assertThat(JSON.readTree(curl(base + "/api/links/kept-1").body()).path("clicks").asLong())
+          .as("clicks written on the graceful stop")
+          .isEqualTo(5);
+      Curl taken =
+          curl(
+              "-X",
+              "POST",
+              "-H",
+              "Content-Type: application/json",
+              "--data",
+              "{\"url\":\"https://example.com/other\",\"code\":\"kept-1\"}",
+              base + "/api/links");
+      assertThat(taken.status()).isEqualTo(409);
+      assertThat(JSON.readTree(taken.body()).path("error").asText()).isEqualTo("code_taken");
+      assertThat(jar.terminate()).isZero();
+    }
+  }
+
+  record Curl(int status, String headers, String body) {}
+
+  /** Runs the curl binary; {@code -i} output split into status, headers and body. */
+  static Curl curl(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of("curl", "-s", "-i", "--max-time", "10"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as("curl exit code; output: %s", out).isZero();
+    int split = out.indexOf("\r\n\r\n");
+    String head = out.substring(0, split);
+    int status = Integer.parseInt(head.split(" ", 3)[1]);
+    return new Curl(status, head, out.substring(split + 4));
+  }
+}

@@ -1,0 +1,131 @@
+package com.foobar.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The links page in a real browser (Debian's headless chromium through chromedriver) against the
+ * real jar: create a short link, follow it, and read its statistics.
+ */
+class LinksPageIT {
+  @TempDir Path dir;
+  private JarProcess jar;
+  private WebDriver browser;
+  private String base;
+
+  @BeforeEach
+  void start() throws Exception {
+    int port = JarProcess.freePort();
+    int admin = JarProcess.freePort();
+    Path config =
+        JarProcess.config(
+            dir,
+            """
+            backend:
+              listen: 127.0.0.1:%d
+              admin: 127.0.0.1:%d
+              apps: {links: {prefix: /, config: {flush-interval: 100ms}}}
+            """
+                .formatted(port, admin));
+    jar = JarProcess.start(dir, "--role=backend", "--config=" + config);
+    jar.awaitReady("http://127.0.0.1:" + admin + "/ready", Duration.ofSeconds(30));
+    base = "http://127.0.0.1:" + port;
+
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary("/usr/bin/chromium");
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--user-data-dir=" + dir.resolve("chromium"));
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+            .usingAnyFreePort()
+            .build();
+    browser = new ChromeDriver(service, options);
+  }
+
+  @AfterEach
+  void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (jar != null) {
+      jar.close();
+    }
+  }
+
+  @Test
+  void page_createsALink_thatRedirects_andShowsItsClicks() throws Exception {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+    browser.get(base + "/links.html");
+    browser.findElement(By.id("url")).sendKeys("https://example.org/from-the-page");
+    browser.findElement(By.id("code")).sendKeys("page-1");
+    browser.findElement(By.cssSelector("#shorten button[type=submit]")).click();
+
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("short")));
+    String shortUrl = browser.findElement(By.id("short")).getDomProperty("href");
+    assertThat(shortUrl).isEqualTo(base + "/r/page-1");
+
+    HttpResponse<Void> followed =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(shortUrl)).build(),
+                HttpResponse.BodyHandlers.discarding());
+    assertThat(followed.statusCode()).isEqualTo(302);
+    assertThat(followed.headers().firstValue("location"))
+        .contains("https://example.org/from-the-page");
+
+    // the click is flushed within 100 ms; the page reads it through the stats API
+    wait.until(
+        d -> {
+          d.findElement(By.id("refresh")).click();
+          return d.findElement(By.id("stats-clicks")).getText().equals("1");
+        });
+    assertThat(browser.findElement(By.id("stats-url")).getText())
+        .isEqualTo("https://example.org/from-the-page");
+  }
+
+  @Test
+  void page_showsTheServersError_forATakenCode() {
+    WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+    for (int i = 0; i < 2; i++) {
+      browser.get(base + "/links.html");
+      browser.findElement(By.id("url")).sendKeys("https://example.org/" + i);
+      browser.findElement(By.id("code")).sendKeys("dup");
+      browser.findElement(By.cssSelector("#shorten button[type=submit]")).click();
+      if (i == 0) {
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("short")));
+      }
+    }
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+    assertThat(browser.findElement(By.id("error")).getText())
+        .isEqualTo("the code 'dup' is already taken");
+    assertThat(browser.findElement(By.id("result")).isDisplayed()).isFalse();
+  }
+}
