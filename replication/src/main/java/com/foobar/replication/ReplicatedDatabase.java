@@ -38,10 +38,11 @@ import org.slf4j.LoggerFactory;
  * (that pool's connection timeout); they run on the primary instead, counted in {@code
  * foobar.db.read.fallbacks{reason}} and logged as {@code db.read_fallback} (at most once per
  * replica per {@code database.replica-retry}), when no replica is usable ({@code no_replica}), the
- * replica's pool has no free connection in time ({@code timeout}; the replica stays up: it is busy,
- * not broken), or the replica cannot be reached or breaks mid-transaction with a connection error,
- * SQLState class 08 ({@code failed}; the replica is marked down for {@code replica-retry}). {@code
- * foobar.db.replica.up{server}} is 1 while a replica is up.
+ * replica's pool has no free connection in time while its connections work ({@code timeout}; the
+ * replica stays up: it is busy, not broken), or its pool cannot open connections (unreachable,
+ * refused login) or a connection breaks mid-transaction with SQLState class 08 ({@code failed}; the
+ * replica is marked down for {@code replica-retry}). Any other error on a replica is the work's and
+ * is thrown, not retried. {@code foobar.db.replica.up{server}} is 1 while a replica is up.
  *
  * <p>Start-up: the primary must answer within {@code connection-timeout}, else {@link #open} fails
  * {@code UNAVAILABLE} naming it; a backend that cannot write is better restarted by its supervisor
@@ -202,11 +203,24 @@ final class ReplicatedDatabase implements Database {
       try {
         connection = replicas.get(server).getConnection();
       } catch (SQLException e) {
-        Fallback reason = isConnectionError(e.getCause()) ? Fallback.FAILED : Fallback.TIMEOUT;
-        if (reason == Fallback.FAILED) {
-          selector.failed(server, message(e.getCause()));
+        if (Thread.currentThread().isInterrupted()) {
+          throw new DatabaseException(
+              DatabaseException.Kind.UNAVAILABLE, "interrupted waiting for " + server, e);
         }
-        fallback(reason, server.name(), server + ": " + e.getMessage());
+        // HikariCP's timeout carries the pool's last failure to connect as its cause; none means
+        // every connection was busy: the replica is fine, just saturated
+        Optional<Throwable> connectFailure = Optional.ofNullable(e.getCause());
+        Fallback reason = connectFailure.isPresent() ? Fallback.FAILED : Fallback.TIMEOUT;
+        connectFailure.ifPresent(cause -> selector.failed(server, message(cause)));
+        fallback(
+            reason,
+            server.name(),
+            server
+                + ": "
+                + e.getMessage()
+                + connectFailure
+                    .map(cause -> " (last connect: " + message(cause) + ")")
+                    .orElse(""));
         return onPrimary(work, true, "read (" + server.name() + " " + reason.tag() + ")");
       }
       try {
@@ -216,6 +230,8 @@ final class ReplicatedDatabase implements Database {
         return result;
       } catch (SQLException e) {
         if (!isConnectionError(e)) {
+          // the replica answered (bad SQL, read_only refusing a write): it is up, the work failed
+          selector.succeeded(server);
           timer = replicaReads.get(server);
           throw Transactions.failure("read on " + server, e);
         }
