@@ -51,9 +51,14 @@ public final class MariaDbPair implements BeforeAllCallback, AfterAllCallback {
   private Path dir;
   private int primaryPort;
   private int replicaPort;
+  private int users;
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
+    // @Nested classes see the outer class's extension again: keep the one pair
+    if (users++ > 0) {
+      return;
+    }
     requireMariadbd();
     script = repoRoot().resolve("scripts/dev-db.sh");
     dir = Files.createTempDirectory("foobar-mariadb-");
@@ -64,7 +69,7 @@ public final class MariaDbPair implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void afterAll(ExtensionContext context) throws Exception {
-    if (dir == null) {
+    if (--users > 0 || dir == null) {
       return;
     }
     script("stop");
