@@ -3,6 +3,10 @@
 # directories (the system MariaDB, if any, is left alone).
 #   bash scripts/dev-db.sh start [DIR]   # default DIR: ./data/dev-db; prints ports and JDBC URLs
 #   bash scripts/dev-db.sh stop  [DIR]
+#   bash scripts/dev-db.sh stop-node  DIR primary|replica  # graceful shutdown of one server
+#   bash scripts/dev-db.sh start-node DIR primary|replica  # restarts it on the same port and data
+# A restarted replica resumes replication where it stopped; after a primary restart the replica
+# reconnects within a second (MASTER_CONNECT_RETRY=1).
 # The replica is read_only; the app user `foobar` (password from FOOBAR_DB_PASSWORD, default
 # `foobar-dev`) gets only the privileges the application needs, so its writes can never pass
 # read_only on the replica and break replication (root's would).
@@ -23,6 +27,25 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 sql() { # $1 node, rest: mariadb client args
   local node=$1; shift
   mariadb --no-defaults --protocol=socket --socket="$dir/$node/mysqld.sock" -uroot "$@"
+}
+
+stop_node() { # $1 name; waits until the server has shut down
+  local pidfile="$dir/$1/mysqld.pid" pid
+  if [ -f "$pidfile" ]; then
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    echo "dev-db: $1 (pid $pid) did not stop within 30s" >&2
+    return 1
+  fi
+}
+
+node_options() { # $1 name: the server id and extra options of that node
+  case "$1" in
+    primary) echo "1 " ;;
+    replica) echo "2 --read-only=1" ;;
+    *) echo "dev-db: unknown node '$1' (primary|replica)" >&2; return 2 ;;
+  esac
 }
 
 start_node() { # $1 name, $2 server id, $3 port, $4 extra options
@@ -65,7 +88,8 @@ SQL
       sql replica <<SQL
 STOP SLAVE;
 CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$(cat "$dir/primary/port"),
-  MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos;
+  MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos,
+  MASTER_CONNECT_RETRY=1;
 START SLAVE;
 SQL
       for _ in $(seq 100); do
@@ -80,17 +104,32 @@ SQL
     ;;
   stop)
     for node in replica primary; do
-      pidfile="$dir/$node/mysqld.pid"
-      if [ -f "$pidfile" ]; then
-        pid=$(cat "$pidfile")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      fi
+      stop_node "$node"
     done
     echo "dev-db: stopped ($dir kept; delete it for a fresh start)"
     ;;
+  stop-node)
+    node=${3:?usage: $0 stop-node DIR primary|replica}
+    node_options "$node" >/dev/null
+    stop_node "$node"
+    echo "dev-db: $node stopped"
+    ;;
+  start-node)
+    node=${3:?usage: $0 start-node DIR primary|replica}
+    read -r id extra <<<"$(node_options "$node")"
+    if [ ! -f "$dir/$node/port" ]; then
+      echo "dev-db: no $node in $dir; run '$0 start $dir' first" >&2
+      exit 1
+    fi
+    if [ -f "$dir/$node/mysqld.pid" ] && kill -0 "$(cat "$dir/$node/mysqld.pid")" 2>/dev/null; then
+      echo "dev-db: $node already running" >&2
+    else
+      start_node "$node" "$id" "$(cat "$dir/$node/port")" "$extra"
+    fi
+    echo "dev-db: $node started on 127.0.0.1:$(cat "$dir/$node/port")"
+    ;;
   *)
-    echo "usage: $0 start|stop [DIR]" >&2
+    echo "usage: $0 start|stop [DIR] | stop-node|start-node DIR primary|replica" >&2
     exit 2
     ;;
 esac

@@ -11,15 +11,16 @@ public final class Databases {
 
   /**
    * The database of {@code config}: the primary and replicas it names, or, when it is empty, the
-   * embedded H2 database in {@code dataDir} (created when missing).
+   * embedded H2 database in {@code dataDir} (created when missing). With servers, the primary must
+   * answer within {@code database.connection-timeout}; replicas may still be down.
+   *
+   * @throws DatabaseException UNAVAILABLE when the primary does not answer at start-up
+   * @throws IllegalArgumentException when a URL or timeout in {@code config} cannot be used
    */
   public static Database open(
       Optional<DatabaseConfig> config, Path dataDir, MeterRegistry registry) {
     return config
-        .<Database>map(
-            c -> {
-              throw new UnsupportedOperationException("replicated database: not yet");
-            })
+        .<Database>map(c -> ReplicatedDatabase.open(c, registry, System::nanoTime))
         .orElseGet(() -> embedded(dataDir, registry));
   }
 
