@@ -25,7 +25,9 @@ class BundledSiteTest {
           "robots.txt",
           "favicon.svg",
           "assets/site.css",
-          "assets/site.js");
+          "assets/site.js",
+          "links.html",
+          "assets/links.js");
 
   @Test
   void extract_fromClassesDirectory_copiesSite() throws IOException {

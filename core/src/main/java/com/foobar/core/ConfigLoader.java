@@ -97,6 +97,16 @@ public final class ConfigLoader {
     return ConfigPrinter.toYaml(config);
   }
 
+  /**
+   * Parses a duration as the configuration writes it ({@code 250ms}, {@code 2s}, {@code 1m}, {@code
+   * 1h}), for applications that read their own settings.
+   *
+   * @throws IllegalArgumentException whose message says what was expected and what was given
+   */
+  public static java.time.Duration duration(String text) {
+    return ScalarBinder.parseDuration(text);
+  }
+
   /** Checks that involve more than one key. */
   private static void check(FoobarConfig config, List<String> problems) {
     StaticConfig.MemoryCacheConfig cache = config.backend().staticFiles().memoryCache();

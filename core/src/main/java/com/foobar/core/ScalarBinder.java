@@ -173,6 +173,15 @@ final class ScalarBinder {
     }
   }
 
+  /** {@code text} as a configuration duration; the exception's message says what was expected. */
+  static Duration parseDuration(String text) {
+    try {
+      return duration(text);
+    } catch (Invalid e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+  }
+
   private static Duration duration(String text) throws Invalid {
     if (text.startsWith("-")) {
       throw new Invalid("must not be negative, got '" + text + "'");
