@@ -25,8 +25,8 @@ import java.util.Map;
  * The one {@link ObjectMapper} of application routes, and the JSON error bodies {@code {"error":
  * ..., "detail": ...}} every app answer shares.
  *
- * <p>Binding is strict: unknown properties, missing or {@code null} record components and trailing
- * tokens are refused, so that an application never sees a half-filled object. Binding failures
+ * <p>Binding refuses unknown properties and trailing tokens; an absent field binds as {@code null}
+ * (optional fields stay possible), so applications check the fields they require. Binding failures
  * become {@code 400 bad_request} with a short detail that names the field or the position, never a
  * Java type.
  */
@@ -38,8 +38,6 @@ final class Json {
   static final ObjectMapper MAPPER =
       JsonMapper.builder()
           .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
-          .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           // the parser's messages quote the input, which is the client's own
           .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
