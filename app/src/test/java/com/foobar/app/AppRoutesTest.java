@@ -259,6 +259,7 @@ class AppRoutesTest {
           registry
               .find("http.server.requests")
               .tag("route", "/api/things/{id}")
+              .tag("method", "GET")
               .tag("status", "200")
               .timer();
       count = timer == null ? 0 : timer.count();
