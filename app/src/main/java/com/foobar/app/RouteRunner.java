@@ -11,6 +11,7 @@ import io.undertow.util.HttpString;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class RouteRunner implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(RouteRunner.class);
+
+  private static final byte[] NONE = new byte[0];
 
   private final AppRoute route;
   private final Map<String, String> variables;
@@ -80,7 +83,7 @@ final class RouteRunner implements HttpHandler {
   private void send(HttpServerExchange exchange, Reply reply) {
     byte[] bytes;
     try {
-      bytes = reply.body().isPresent() ? Json.MAPPER.writeValueAsBytes(reply.body().get()) : null;
+      bytes = reply.body().isPresent() ? Json.MAPPER.writeValueAsBytes(reply.body().get()) : NONE;
     } catch (JsonProcessingException e) {
       internalError(exchange, e);
       return;
@@ -88,16 +91,15 @@ final class RouteRunner implements HttpHandler {
     exchange.setStatusCode(reply.status());
     var headers = exchange.getResponseHeaders();
     headers.put(Headers.CACHE_CONTROL, "no-store");
-    if (bytes != null) {
+    if (reply.body().isPresent()) {
       headers.put(Headers.CONTENT_TYPE, Json.TYPE);
     }
     reply.headers().forEach((name, value) -> headers.put(new HttpString(name), value));
-    if (bytes == null) {
-      headers.put(Headers.CONTENT_LENGTH, 0);
+    headers.put(Headers.CONTENT_LENGTH, bytes.length);
+    if (bytes.length == 0) {
       exchange.endExchange();
     } else {
-      headers.put(Headers.CONTENT_LENGTH, bytes.length);
-      exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(bytes));
+      exchange.getResponseSender().send(ByteBuffer.wrap(bytes));
     }
   }
 
