@@ -3,12 +3,16 @@ package com.foobar.app;
 import com.foobar.core.AccessRule;
 import com.foobar.core.AdminHandler;
 import com.foobar.core.BackendConfig;
+import com.foobar.core.ConfigException;
 import com.foobar.core.HttpServer;
 import com.foobar.core.Metrics;
 import com.foobar.core.Readiness;
 import com.foobar.core.RoleServer;
+import com.foobar.replication.Database;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.undertow.server.HttpHandler;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -16,8 +20,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Role {@code backend}: serves the site's static files on {@code backend.listen} and the admin
- * routes on {@code backend.admin}.
+ * Role {@code backend}: serves the site on {@code backend.listen} and the admin routes on {@code
+ * backend.admin}. A request goes to the first that takes it of: the routes of the applications
+ * {@code backend.apps} selects ({@link AppRouter}), the {@code backend.upstream} proxy ({@link
+ * UpstreamProxy}), the static files.
  */
 public final class Backend implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(Backend.class);
@@ -27,21 +33,47 @@ public final class Backend implements RoleServer {
   private final HttpServer server;
   private final Readiness readiness;
   private final Path staticRoot;
+  private final AppRuntime apps;
 
-  private Backend(HttpServer server, Readiness readiness, Path staticRoot) {
+  private Backend(HttpServer server, Readiness readiness, Path staticRoot, AppRuntime apps) {
     this.server = server;
     this.readiness = readiness;
     this.staticRoot = staticRoot;
+    this.apps = apps;
   }
 
   /**
-   * Binds the backend's listeners and starts serving; ready when this returns.
+   * Starts the applications (migrations, then {@code start}), binds the backend's listeners and
+   * starts serving; ready when this returns. The applications stop in {@link #stop()}.
    *
    * @param config the {@code backend} section
+   * @param database the site's database, handed to the applications (not closed here)
    * @param metrics the process's registry
+   * @throws ConfigException when {@code backend.apps} names an application that does not exist, two
+   *     plugins share a name, or an application refuses its settings; each problem reads {@code
+   *     backend.apps.<name>: ...} (exit code 2)
    */
-  public static Backend start(BackendConfig config, Metrics metrics) {
+  public static Backend start(BackendConfig config, Database database, Metrics metrics) {
     Path root = config.staticFiles().root().orElseGet(BundledSite::extract);
+    AppRuntime apps = AppRuntime.start(config, database, metrics.registry(), Clock.systemUTC());
+    try {
+      return listen(config, metrics, root, apps);
+    } catch (RuntimeException e) {
+      apps.stop();
+      throw e;
+    }
+  }
+
+  private static Backend listen(BackendConfig config, Metrics metrics, Path root, AppRuntime apps) {
+    long maxBody = config.limits().maxBodySize().bytes();
+    HttpHandler site =
+        StaticFiles.handler(config.staticFiles(), root, Ticker.systemTicker(), metrics.registry());
+    if (!config.upstream().routes().isEmpty()) {
+      site = new UpstreamProxy(config.upstream(), maxBody, site);
+    }
+    if (!apps.routes().isEmpty()) {
+      site = new AppRouter(apps.routes(), maxBody, site);
+    }
     Readiness readiness = new Readiness();
     HttpServer server =
         HttpServer.builder(config.limits(), metrics.registry())
@@ -51,8 +83,7 @@ public final class Backend implements RoleServer {
                 AccessRule.of(config.allow(), config.deny()),
                 Optional.of(config.accessLog()),
                 "static",
-                StaticFiles.handler(
-                    config.staticFiles(), root, Ticker.systemTicker(), metrics.registry()))
+                site)
             .listener(
                 ADMIN_LISTENER,
                 config.admin(),
@@ -62,7 +93,7 @@ public final class Backend implements RoleServer {
                 AdminHandler.create(readiness, metrics))
             .start();
     readiness.ready();
-    Backend backend = new Backend(server, readiness, root);
+    Backend backend = new Backend(server, readiness, root, apps);
     log.atInfo()
         .addKeyValue("event", "backend.ready")
         .addKeyValue("role", "backend")
@@ -99,8 +130,13 @@ public final class Backend implements RoleServer {
     return server.drain(List.of(LISTENER), timeout);
   }
 
+  /** Closes the listeners, then stops the applications (once, however often this is called). */
   @Override
   public void stop() throws InterruptedException {
-    server.stop();
+    try {
+      server.stop();
+    } finally {
+      apps.stop();
+    }
   }
 }

@@ -9,6 +9,8 @@ import com.foobar.core.Logging;
 import com.foobar.core.Metrics;
 import com.foobar.core.Role;
 import com.foobar.core.RoleServer;
+import com.foobar.replication.Database;
+import com.foobar.replication.Databases;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -77,10 +79,20 @@ final class Launch {
     Logger log = LoggerFactory.getLogger(Launch.class);
     Metrics metrics = Metrics.create(node);
     List<RoleServer> started = new ArrayList<>();
+    List<AutoCloseable> resources = new ArrayList<>();
     try {
       if (runnable.contains(Role.BACKEND)) {
-        started.add(Backend.start(config.backend(), metrics));
+        Database database = openDatabase(config, metrics);
+        resources.add(database);
+        started.add(Backend.start(config.backend(), database, metrics));
       }
+    } catch (ConfigException e) {
+      for (String p : e.problems()) {
+        err.println("config error: " + p);
+      }
+      stopAll(started);
+      closeAll(resources, log);
+      return 2;
     } catch (RuntimeException e) {
       Optional<BindException> bind = cause(e, BindException.class);
       err.println(
@@ -88,11 +100,13 @@ final class Launch {
               + bind.map(b -> "cannot listen: " + b.getMessage()).orElse(String.valueOf(e)));
       log.atError().addKeyValue("event", "foobar.start_failed").setCause(e).log("start failed");
       stopAll(started);
+      closeAll(resources, log);
       return 1;
     }
     Duration drainTimeout = config.backend().drainTimeout();
     Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> shutdown(started, drainTimeout, metrics, log), "drain"));
+        .addShutdownHook(
+            new Thread(() -> shutdown(started, resources, drainTimeout, metrics, log), "drain"));
     // the JVM's own start time has millisecond resolution; the process's (from /proc) has seconds
     Duration toReady =
         Duration.ofMillis(
@@ -142,8 +156,20 @@ final class Launch {
     err.flush();
   }
 
+  /**
+   * The site's database: the servers of the {@code database} section, or the embedded one in {@code
+   * ./data} when there is none.
+   */
+  private static Database openDatabase(FoobarConfig config, Metrics metrics) {
+    return Databases.open(config.database(), Path.of("data"), metrics.registry());
+  }
+
   private static void shutdown(
-      List<RoleServer> started, Duration drainTimeout, Metrics metrics, Logger log) {
+      List<RoleServer> started,
+      List<AutoCloseable> resources,
+      Duration drainTimeout,
+      Metrics metrics,
+      Logger log) {
     try {
       boolean clean = true;
       for (RoleServer r : started) {
@@ -154,6 +180,7 @@ final class Launch {
           .addKeyValue("drained", clean)
           .log(clean ? "in-flight requests finished; stopping" : "drain timeout; stopping");
       stopAll(started);
+      closeAll(resources, log);
       metrics.close();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -171,6 +198,20 @@ final class Launch {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      }
+    }
+  }
+
+  /** Closes what the roles used (the database), after the roles stopped. */
+  private static void closeAll(List<AutoCloseable> resources, Logger log) {
+    for (AutoCloseable r : resources) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        log.atError()
+            .addKeyValue("event", "foobar.close_failed")
+            .setCause(e)
+            .log("cannot close {}", r);
       }
     }
   }
