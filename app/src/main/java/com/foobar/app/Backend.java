@@ -34,12 +34,19 @@ public final class Backend implements RoleServer {
   private final Readiness readiness;
   private final Path staticRoot;
   private final AppRuntime apps;
+  private final List<String> appNames;
 
-  private Backend(HttpServer server, Readiness readiness, Path staticRoot, AppRuntime apps) {
+  private Backend(
+      HttpServer server,
+      Readiness readiness,
+      Path staticRoot,
+      AppRuntime apps,
+      List<String> appNames) {
     this.server = server;
     this.readiness = readiness;
     this.staticRoot = staticRoot;
     this.apps = apps;
+    this.appNames = appNames;
   }
 
   /**
@@ -93,7 +100,11 @@ public final class Backend implements RoleServer {
                 AdminHandler.create(readiness, metrics))
             .start();
     readiness.ready();
-    Backend backend = new Backend(server, readiness, root, apps);
+    List<String> appNames =
+        config.apps().entrySet().stream()
+            .map(e -> e.getKey() + " at " + e.getValue().prefix())
+            .toList();
+    Backend backend = new Backend(server, readiness, root, apps, appNames);
     log.atInfo()
         .addKeyValue("event", "backend.ready")
         .addKeyValue("role", "backend")
@@ -102,6 +113,11 @@ public final class Backend implements RoleServer {
         .addKeyValue("static_root", root.toString())
         .log("backend serving {}", root);
     return backend;
+  }
+
+  /** The applications that run, in {@code backend.apps} order, as {@code name at prefix}. */
+  public List<String> apps() {
+    return appNames;
   }
 
   /** The directory whose files the backend serves (the extracted bundled site by default). */

@@ -2,6 +2,7 @@ package com.foobar.app;
 
 import com.foobar.replication.DatabaseException;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,9 +30,17 @@ final class ClickBuffer implements AutoCloseable {
   ClickBuffer(LinkStore store, Duration interval, Logger log, MeterRegistry registry) {
     this.store = store;
     this.log = log;
-    this.flushed = registry.counter("foobar.app.links.clicks.flushed");
-    this.failures = registry.counter("foobar.app.links.clicks.flush.failures");
-    registry.gaugeMapSize("foobar.app.links.clicks.pending.codes", java.util.List.of(), counts);
+    this.flushed =
+        Counter.builder("foobar.app.links.clicks.flushed")
+            .description("clicks written to the primary")
+            .register(registry);
+    this.failures =
+        Counter.builder("foobar.app.links.clicks.flush.failures")
+            .description("batches of clicks that could not be written (kept for the next one)")
+            .register(registry);
+    Gauge.builder("foobar.app.links.clicks.pending.codes", counts, Map::size)
+        .description("codes with clicks counted but not yet written")
+        .register(registry);
     this.flusher =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

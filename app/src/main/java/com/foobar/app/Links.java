@@ -72,8 +72,14 @@ public final class Links implements App {
     cache =
         Caffeine.newBuilder().maximumSize(cacheSize).recordStats().executor(Runnable::run).build();
     CaffeineCacheMetrics.monitor(context.registry(), cache, "links");
-    redirects = context.registry().counter("foobar.app.links.redirects");
-    cacheMisses = context.registry().counter("foobar.app.links.cache.misses");
+    redirects =
+        Counter.builder("foobar.app.links.redirects")
+            .description("redirects answered (302)")
+            .register(context.registry());
+    cacheMisses =
+        Counter.builder("foobar.app.links.cache.misses")
+            .description("redirects whose code was looked up in the database")
+            .register(context.registry());
     context.route("POST", "/api/links", this::create);
     context.route("GET", "/api/links/{code}", this::stats);
     context.route("GET", "/r/{code}", this::redirect);

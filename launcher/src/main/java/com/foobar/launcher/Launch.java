@@ -111,7 +111,7 @@ final class Launch {
     Duration toReady =
         Duration.ofMillis(
             System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime());
-    banner(selected, runnable, started, toReady);
+    banner(selected, runnable, started, resources, toReady);
     log.atInfo()
         .addKeyValue("event", "foobar.ready")
         .addKeyValue("roles", keys(runnable))
@@ -128,7 +128,11 @@ final class Launch {
   }
 
   private void banner(
-      Set<Role> selected, Set<Role> runnable, List<RoleServer> started, Duration toReady) {
+      Set<Role> selected,
+      Set<Role> runnable,
+      List<RoleServer> started,
+      List<AutoCloseable> resources,
+      Duration toReady) {
     StringBuilder b = new StringBuilder();
     b.append("foobar ").append(new Main.Version().getVersion()[0].substring(7));
     b.append(" — role ").append(selected.size() > 1 ? "all: " : "").append(keys(runnable));
@@ -138,12 +142,21 @@ final class Launch {
       b.append(" (not built yet: ").append(keys(missing)).append(')');
     }
     b.append('\n');
+    for (AutoCloseable resource : resources) {
+      if (resource instanceof Database database) {
+        b.append(String.format("  %-14s %s%n", "database", database.describe()));
+      }
+    }
     for (RoleServer r : started) {
       for (HttpServer.Bound l : r.listeners()) {
         b.append(String.format("  %-14s %s%n", l.name(), l.url()));
       }
       if (r instanceof Backend backend) {
         b.append(String.format("  %-14s %s%n", "static root", backend.staticRoot()));
+        b.append(
+            String.format(
+                "  %-14s %s%n",
+                "apps", backend.apps().isEmpty() ? "(none)" : String.join(", ", backend.apps())));
       }
     }
     b.append(

@@ -31,12 +31,13 @@ final class EmbeddedDatabase implements Database {
     Path file = dir.toAbsolutePath().normalize().resolve("foobar");
     HikariConfig config = new HikariConfig();
     config.setPoolName(SERVER);
-    // AUTO_SERVER lets a second process (an operator's shell) open the file while we run
+    // DB_CLOSE_ON_EXIT=FALSE: H2's own shutdown hook would close the database before the apps
+    // flushed on SIGTERM; the pool closes it instead
     config.setJdbcUrl(
         "jdbc:h2:file:"
             + file
             + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;CASE_INSENSITIVE_IDENTIFIERS=TRUE"
-            + ";AUTO_SERVER=TRUE");
+            + ";DB_CLOSE_ON_EXIT=FALSE");
     config.setUsername("sa");
     config.setPassword("");
     config.setMaximumPoolSize(10);
