@@ -82,7 +82,7 @@ final class AppRuntime {
           app.start(context);
         } catch (AppConfigException ace) {
           throw new ConfigException(
-              List.of("backend.apps." + app.name() + ": " + ace.getMessage()));
+              List.of("backend.apps." + app.name() + ".config." + ace.getMessage()));
         } finally {
           context.open = false;
         }

@@ -163,22 +163,19 @@ public final class Links implements App {
     if (node.isMissingNode()) {
       return fallback;
     }
-    if (!node.canConvertToInt()
-        || !node.isIntegralNumber()
-        || node.intValue() < min
-        || node.intValue() > max) {
-      throw new AppConfigException(
-          "backend.apps.links.config."
-              + key
-              + ": expected an integer from "
-              + min
-              + " to "
-              + max
-              + ", got '"
-              + node.asText()
-              + "'");
+    // YAML scalars arrive as text: "0" and 0 are the same setting
+    String text = node.asText().trim();
+    int value;
+    try {
+      value = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      value = min - 1;
     }
-    return node.intValue();
+    if (value < min || value > max) {
+      throw new AppConfigException(
+          key, "expected an integer from " + min + " to " + max + ", got '" + text + "'");
+    }
+    return value;
   }
 
   private static Duration durationSetting(JsonNode config, String key, Duration fallback) {
@@ -194,7 +191,7 @@ public final class Links implements App {
       }
       return d;
     } catch (IllegalArgumentException e) {
-      throw new AppConfigException("backend.apps.links.config." + key + ": " + e.getMessage());
+      throw new AppConfigException(key, e.getMessage());
     }
   }
 }

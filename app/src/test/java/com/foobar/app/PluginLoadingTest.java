@@ -123,8 +123,7 @@ class PluginLoadingTest {
                     dir,
                     "  apps:\n    links: ~\n    things: {prefix: /, config: {refuse: true}}\n"))
         .isInstanceOf(ConfigException.class)
-        .hasMessage(
-            "backend.apps.things: backend.apps.things.config.refuse must be false, got true");
+        .hasMessage("backend.apps.things.config.refuse: must be false, got true");
   }
 
   @Test

@@ -23,7 +23,7 @@ public final class TestApp implements App {
   @Override
   public void start(AppContext context) {
     if (context.config().path("refuse").asBoolean(false)) {
-      throw new AppConfigException("backend.apps.things.config.refuse must be false, got true");
+      throw new AppConfigException("refuse", "must be false, got true");
     }
     context.route(
         "GET",

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The real {@code target/foobar.jar} started as a separate JVM, with its output captured. */
@@ -34,6 +35,12 @@ final class JarProcess implements AutoCloseable {
 
   /** Starts {@code java -jar foobar.jar args...} in {@code workDir}. */
   static JarProcess start(Path workDir, String... args) throws IOException {
+    return start(workDir, Map.of(), args);
+  }
+
+  /** Starts {@code java -jar foobar.jar args...} in {@code workDir} with {@code env} added. */
+  static JarProcess start(Path workDir, Map<String, String> env, String... args)
+      throws IOException {
     assertThat(JAR).as("the fat jar (mvn package builds it)").exists();
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -42,6 +49,7 @@ final class JarProcess implements AutoCloseable {
     command.add(JAR.toAbsolutePath().toString());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
+    pb.environment().putAll(env);
     return new JarProcess(pb.start());
   }
 
