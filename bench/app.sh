@@ -114,10 +114,12 @@ echo "clicks written to the primary after graceful stops: $clicks"
 echo
 echo "routing layer: Database.read vs a plain HikariCP pool, same query, $POOL threads, pinned to core 1"
 cp_file="$work/classpath"
-mvn -B -q -ntp -pl replication -am test-compile >/dev/null
-mvn -B -q -ntp -pl replication dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >/dev/null
-taskset -c 1 java -cp "replication/target/test-classes:replication/target/classes:core/target/classes:$(cat "$cp_file")" \
+# in one reactor run, so that foobar-core resolves to core/target/classes (nothing is installed)
+mvn -B -q -ntp -pl replication -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
+taskset -c 1 java -cp "replication/target/test-classes:replication/target/classes:$(cat "$cp_file")" \
   com.foobar.replication.ReadPathBench "jdbc:mysql://127.0.0.1:$P/foobar" "jdbc:mysql://127.0.0.1:$R/foobar" \
-  foobar foobar-dev "$POOL" "${ROUND_SECONDS:-5}" "${ROUNDS:-5}" "$CODES" 2>/dev/null | tee "$work/jdbc.txt"
+  foobar foobar-dev "$POOL" "${ROUND_SECONDS:-5}" "${ROUNDS:-5}" "$CODES" 2>"$work/jdbc.err" | tee "$work/jdbc.txt" \
+  || { cat "$work/jdbc.err" >&2; exit 1; }
 plain=$(awk '$1 ~ /^[0-9]+$/ {print $2}' "$work/jdbc.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "HTTP cache-off redirects / plain JDBC point queries (median round): $(python3 -c "print(f'{$cache_off/$plain:.3f}')")"

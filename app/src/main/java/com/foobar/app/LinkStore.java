@@ -53,7 +53,7 @@ final class LinkStore {
    */
   Optional<String> url(String code) {
     String sql = "SELECT url FROM links WHERE code = ?";
-    Optional<String> url = db.read(tx -> tx.queryOne(sql, r -> r.getString(1), code));
+    Optional<String> url = db.queryOne(sql, r -> r.getString(1), code);
     if (url.isPresent()) {
       return url;
     }

@@ -48,20 +48,21 @@ final class EmbeddedDatabase implements Database {
 
   @Override
   public <T> T read(Work<T> work) {
-    return run(work, true, reads);
+    return run(work, Transactions.Mode.JDBC_READ, reads);
   }
 
   @Override
   public <T> T write(Work<T> work) {
-    return run(work, false, writes);
+    return run(work, Transactions.Mode.JDBC_WRITE, writes);
   }
 
-  private <T> T run(Work<T> work, boolean readOnly, Timer timer) {
+  private <T> T run(Work<T> work, Transactions.Mode mode, Timer timer) {
     Timer.Sample sample = Timer.start();
     try {
-      return Transactions.run(pool.getConnection(), Tx.Route.EMBEDDED, SERVER, readOnly, work);
+      return Transactions.run(pool.getConnection(), Tx.Route.EMBEDDED, SERVER, mode, work);
     } catch (SQLException e) {
-      throw Transactions.failure((readOnly ? "read" : "write") + " on " + SERVER, e);
+      throw Transactions.failure(
+          (mode == Transactions.Mode.JDBC_READ ? "read" : "write") + " on " + SERVER, e);
     } finally {
       sample.stop(timer);
     }

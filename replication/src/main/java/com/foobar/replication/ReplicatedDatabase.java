@@ -190,13 +190,27 @@ final class ReplicatedDatabase implements Database {
 
   @Override
   public <T> T read(Work<T> work) {
+    return read(work, Transactions.Mode.READ);
+  }
+
+  @Override
+  public <T> List<T> query(String sql, Tx.RowMapper<T> mapper, Object... args) {
+    return read(tx -> tx.query(sql, mapper, args), Transactions.Mode.STATEMENT);
+  }
+
+  @Override
+  public <T> Optional<T> queryOne(String sql, Tx.RowMapper<T> mapper, Object... args) {
+    return read(tx -> tx.queryOne(sql, mapper, args), Transactions.Mode.STATEMENT);
+  }
+
+  private <T> T read(Work<T> work, Transactions.Mode mode) {
     Timer.Sample sample = Timer.start();
     Timer timer = primaryReads;
     try {
       Optional<Server> replica = selector.pick();
       if (replica.isEmpty()) {
         fallback(Fallback.NO_REPLICA, "none", selector.skipped());
-        return onPrimary(work, true, "read (no replica usable)");
+        return onPrimary(work, mode, "read (no replica usable)");
       }
       Server server = replica.get();
       Connection connection;
@@ -221,10 +235,10 @@ final class ReplicatedDatabase implements Database {
                 + connectFailure
                     .map(cause -> " (last connect: " + message(cause) + ")")
                     .orElse(""));
-        return onPrimary(work, true, "read (" + server.name() + " " + reason.tag() + ")");
+        return onPrimary(work, mode, "read (" + server.name() + " " + reason.tag() + ")");
       }
       try {
-        T result = Transactions.run(connection, Tx.Route.REPLICA, server.name(), true, work);
+        T result = Transactions.run(connection, Tx.Route.REPLICA, server.name(), mode, work);
         selector.succeeded(server);
         timer = replicaReads.get(server);
         return result;
@@ -237,7 +251,7 @@ final class ReplicatedDatabase implements Database {
         }
         selector.failed(server, message(e));
         fallback(Fallback.FAILED, server.name(), server + " failed mid-read: " + message(e));
-        return onPrimary(work, true, "read (" + server.name() + " failed)");
+        return onPrimary(work, mode, "read (" + server.name() + " failed)");
       }
     } finally {
       sample.stop(timer);
@@ -248,15 +262,15 @@ final class ReplicatedDatabase implements Database {
   public <T> T write(Work<T> work) {
     Timer.Sample sample = Timer.start();
     try {
-      return onPrimary(work, false, "write");
+      return onPrimary(work, Transactions.Mode.WRITE, "write");
     } finally {
       sample.stop(writes);
     }
   }
 
-  private <T> T onPrimary(Work<T> work, boolean readOnly, String what) {
+  private <T> T onPrimary(Work<T> work, Transactions.Mode mode, String what) {
     try {
-      return Transactions.run(primary.getConnection(), Tx.Route.PRIMARY, "primary", readOnly, work);
+      return Transactions.run(primary.getConnection(), Tx.Route.PRIMARY, "primary", mode, work);
     } catch (SQLException e) {
       throw Transactions.failure(what + " on primary (" + primaryAddress + ")", e);
     }

@@ -4,51 +4,85 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLIntegrityConstraintViolationException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
 
-/** Runs {@link Database.Work} as one transaction on a borrowed connection. */
+/** Runs {@link Database.Work} on a borrowed connection, as one transaction or one statement. */
 final class Transactions {
   private Transactions() {}
 
+  /** How the work's statements are grouped. */
+  enum Mode {
+    /**
+     * A read-write transaction on MySQL/MariaDB: {@code START TRANSACTION}, then {@code COMMIT} (or
+     * {@code ROLLBACK} when the work throws). Auto-commit stays on, so returning the connection
+     * costs no {@code SET autocommit} round trip.
+     */
+    WRITE,
+    /**
+     * A read-only transaction on MySQL/MariaDB: {@code START TRANSACTION READ ONLY} (the server
+     * refuses writes, whatever the user's privileges), then {@code COMMIT}.
+     */
+    READ,
+    /**
+     * One statement in auto-commit mode: no transaction statements at all. A single {@code SELECT}
+     * is its own consistent read, so this costs one round trip, like plain JDBC.
+     */
+    STATEMENT,
+    /** A read-write transaction through the JDBC API (auto-commit off; H2). */
+    JDBC_WRITE,
+    /**
+     * A read through the JDBC API (H2, which has no read-only transactions): auto-commit off and
+     * always rolled back, so a read can never change the database.
+     */
+    JDBC_READ
+  }
+
   /**
-   * Runs {@code work} on {@code connection} with auto-commit off; commits when it returns, rolls
-   * back when it throws, and always returns the connection to its pool. A read-only transaction is
-   * always rolled back, so a read can never change the database (H2 takes {@code setReadOnly} as a
-   * hint only; on a MariaDB replica {@code read_only} refuses the write before that).
+   * Runs {@code work} on {@code connection} in {@code mode}; ends the transaction (commit when the
+   * work returns, rollback when it throws; reads always end without changes) and always returns the
+   * connection to its pool.
    *
-   * @throws SQLException as thrown by the work or by commit (after the rollback)
+   * @throws SQLException as thrown by the work or by ending the transaction (after the rollback)
    */
   static <T> T run(
-      Connection connection, Tx.Route route, String server, boolean readOnly, Database.Work<T> work)
+      Connection connection, Tx.Route route, String server, Mode mode, Database.Work<T> work)
       throws SQLException {
     try (Connection c = connection) {
-      c.setAutoCommit(false);
-      if (readOnly) {
-        // on MariaDB (seen by Connector/J as 5.5.5) this does not make the session read-only; the
-        // replica's read_only and the least-privilege user do. It still lets H2 refuse writes.
-        c.setReadOnly(true);
+      switch (mode) {
+        case WRITE -> execute(c, "START TRANSACTION");
+        case READ -> execute(c, "START TRANSACTION READ ONLY");
+        case JDBC_WRITE, JDBC_READ -> c.setAutoCommit(false);
+        case STATEMENT -> {}
       }
       try {
         T result = work.run(new JdbcTx(route, server, c));
-        if (readOnly) {
-          c.rollback();
-        } else {
-          c.commit();
+        switch (mode) {
+          case WRITE, READ -> execute(c, "COMMIT");
+          case JDBC_WRITE -> c.commit();
+          case JDBC_READ -> c.rollback();
+          case STATEMENT -> {}
         }
         return result;
       } catch (SQLException | RuntimeException | Error e) {
-        rollback(c, e);
+        rollback(c, mode, e);
         throw e;
-      } finally {
-        if (readOnly) {
-          c.setReadOnly(false);
-        }
       }
     }
   }
 
-  private static void rollback(Connection c, Throwable cause) {
+  private static void execute(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
+  private static void rollback(Connection c, Mode mode, Throwable cause) {
     try {
-      c.rollback();
+      switch (mode) {
+        case WRITE, READ -> execute(c, "ROLLBACK");
+        case JDBC_WRITE, JDBC_READ -> c.rollback();
+        case STATEMENT -> {}
+      }
     } catch (SQLException e) {
       cause.addSuppressed(e);
     }

@@ -20,9 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Benchmark (run by {@code bench/app.sh}, not a test): the same point query, {@code SELECT url FROM
  * links WHERE code = ?} over {@code codes} codes, run by {@code threads} threads for alternating
- * rounds (a) on one plain HikariCP pool to the replica and (b) through {@link Database#read}, which
- * routes to the same replica. Prints queries per second of each round and the ratio b/a: the cost
- * of the routing layer.
+ * rounds (a) on one plain HikariCP pool to the replica, auto-commit, and (b) through {@link
+ * Database#queryOne}, which routes to the same replica (one auto-commit statement, as plain JDBC).
+ * Prints queries per second of each round and the ratio b/a: the cost of the routing layer.
  *
  * <p>Arguments: primaryUrl replicaUrl user password threads secondsPerRound rounds codes
  */
@@ -61,16 +61,18 @@ public final class ReadPathBench {
     try (HikariDataSource plain = new HikariDataSource(plainConfig);
         Database routed =
             Databases.open(Optional.of(config), Path.of("unused"), new SimpleMeterRegistry())) {
+      // what a plain JDBC loop does: borrow, one auto-commit query, return
       Query viaPlain =
           code -> {
             try (Connection c = plain.getConnection()) {
-              c.setAutoCommit(false);
-              String url = select(c, code);
-              c.rollback();
-              return url;
+              return select(c, code);
             }
           };
-      Query viaRouted = code -> routed.read(tx -> select(tx.connection(), code));
+      Query viaRouted =
+          code ->
+              routed
+                  .queryOne(SQL, r -> r.getString(1), code)
+                  .orElseThrow(() -> new SQLException("code " + code + " not found"));
       // warm-up: JIT, pools, the server's buffer pool
       run(viaPlain, threads, Duration.ofSeconds(3), codes);
       run(viaRouted, threads, Duration.ofSeconds(3), codes);
