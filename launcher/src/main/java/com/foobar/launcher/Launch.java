@@ -174,7 +174,13 @@ final class Launch {
    * ./data} when there is none.
    */
   private static Database openDatabase(FoobarConfig config, Metrics metrics) {
-    return Databases.open(config.database(), Path.of("data"), metrics.registry());
+    try {
+      return Databases.open(config.database(), Path.of("data"), metrics.registry());
+    } catch (IllegalArgumentException e) {
+      // values the loader accepts but the pools cannot use, e.g. a timeout below HikariCP's 250ms;
+      // the message names the key
+      throw new ConfigException(List.of(e.getMessage()));
+    }
   }
 
   private static void shutdown(

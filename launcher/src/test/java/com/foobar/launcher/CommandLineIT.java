@@ -27,6 +27,7 @@ class CommandLineIT {
           duplicate listener   | backend: {listen: 127.0.0.1:7001, admin: 127.0.0.1:7001} | backend.admin
           missing directory    | backend: {static: {root: /nope/site}}     | backend.static.root
           unknown app          | backend: {apps: {nope: {prefix: /}}}      | backend.apps.nope: no application has this name; available: links
+          pool cannot use it   | database: {primary: "jdbc:mysql://127.0.0.1:1/x", user: u, password: p, replica-timeout: 100ms} | database.replica-timeout must be at least 250ms, got 100ms
           app refuses config   | backend: {apps: {links: {prefix: /, config: {code-length: 2}}}} | backend.apps.links.config.code-length: expected an integer from 5 to 32
           """)
   void badConfig_exits2_namingTheKey(String kind, String yaml, String key) throws Exception {
