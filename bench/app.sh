@@ -3,7 +3,7 @@
 #   1. GET /r/{code} over CODES seeded codes, cache on (hot codes from memory)
 #   2. the same with the cache off (cache-size 0): every redirect reads the replica
 #   3. mixed: 90% redirects, 10% POST /api/links (writes on the primary)
-#   4. the routing layer alone: the same point query through Database.read vs a plain HikariCP
+#   4. the routing layer alone: the same point query through Database.queryOne vs a plain HikariCP
 #      pool to the replica, in-process (ReadPathBench), alternating rounds; goal ratio >= 0.95
 # foobar is pinned to core 1; wrk and both mariadbd to core 0. wrk -t1 -c${CONNECTIONS} for
 # ${DURATION}s per run after a ${WARMUP}s warm-up. Reports req/s, p99 and non-2xx/3xx counts.
@@ -65,7 +65,13 @@ CONF
   done
   echo "foobar did not become ready; log:" >&2; tail -20 "$work/foobar.log" >&2; exit 1
 }
-stop_foobar() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
+redirects=0
+stop_foobar() { # adds the redirects this run answered (each one a counted click) to $redirects
+  local n
+  n=$(curl -fs "http://127.0.0.1:$ADMIN/metrics" | awk '/^foobar_app_links_redirects_total/ {s+=$2} END {printf "%d", s}')
+  redirects=$((redirects + n))
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
 
 wait_replica() {
   local gtid; gtid=$(root primary -N -e 'SELECT @@gtid_binlog_pos')
@@ -109,17 +115,18 @@ printf '%-34s %10s %9s %8s %s\n' "GET /r/{code}, cache off" "$rps" "$p99" "$bad"
 cache_off=$rps
 stop_foobar
 clicks=$(root primary -N -e 'SELECT SUM(clicks) FROM links')
-echo "clicks written to the primary after graceful stops: $clicks"
+echo "clicks counted (redirects answered): $redirects; written to the primary after graceful stops: $clicks"
 
 echo
-echo "routing layer: Database.read vs a plain HikariCP pool, same query, $POOL threads, pinned to core 1"
+echo "routing layer: Database.queryOne vs a plain HikariCP pool, same query, $POOL threads, pinned to core 1"
 cp_file="$work/classpath"
 # in one reactor run, so that foobar-core resolves to core/target/classes (nothing is installed)
 mvn -B -q -ntp -pl replication -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test
 taskset -c 1 java -cp "replication/target/test-classes:replication/target/classes:$(cat "$cp_file")" \
   com.foobar.replication.ReadPathBench "jdbc:mysql://127.0.0.1:$P/foobar" "jdbc:mysql://127.0.0.1:$R/foobar" \
-  foobar foobar-dev "$POOL" "${ROUND_SECONDS:-5}" "${ROUNDS:-5}" "$CODES" 2>"$work/jdbc.err" | tee "$work/jdbc.txt" \
-  || { cat "$work/jdbc.err" >&2; exit 1; }
+  foobar foobar-dev "$POOL" "${ROUND_SECONDS:-5}" "${ROUNDS:-5}" "$CODES" >"$work/jdbc.out" 2>"$work/jdbc.err" \
+  || { cat "$work/jdbc.err" "$work/jdbc.out" >&2; exit 1; }
+grep -v '^{' "$work/jdbc.out" | tee "$work/jdbc.txt"   # drop the pools' JSON log lines
 plain=$(awk '$1 ~ /^[0-9]+$/ {print $2}' "$work/jdbc.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 echo "HTTP cache-off redirects / plain JDBC point queries (median round): $(python3 -c "print(f'{$cache_off/$plain:.3f}')")"
