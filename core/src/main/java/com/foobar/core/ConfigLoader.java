@@ -65,6 +65,7 @@ public final class ConfigLoader {
                     section.getKey(), ConfigTree.merge((ObjectNode) section.getValue(), given));
               }
             });
+    shorthandBackends(merged);
     List<String> problems = new ArrayList<>();
     Set<String> substitutionFailed = ConfigTree.substitute(merged, env, problems);
     Optional<FoobarConfig> config =
@@ -105,6 +106,28 @@ public final class ConfigLoader {
    */
   public static java.time.Duration duration(String text) {
     return ScalarBinder.parseDuration(text);
+  }
+
+  /**
+   * {@code lb.backends} entries may be a bare URL, short for {@code {url: URL, weight: 1}}; a
+   * mapping without {@code weight} gets 1 (list elements have no defaults file).
+   */
+  private static void shorthandBackends(ObjectNode merged) {
+    if (!(merged.path("lb").path("backends")
+        instanceof com.fasterxml.jackson.databind.node.ArrayNode list)) {
+      return;
+    }
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode entry = list.get(i);
+      if (entry.isValueNode() && !entry.isNull()) {
+        ObjectNode full = JsonNodeFactory.instance.objectNode();
+        full.set("url", entry);
+        full.put("weight", "1");
+        list.set(i, full);
+      } else if (entry instanceof ObjectNode object && !object.has("weight")) {
+        object.put("weight", "1");
+      }
+    }
   }
 
   /** Checks that involve more than one key. */

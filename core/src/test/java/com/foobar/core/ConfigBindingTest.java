@@ -167,9 +167,9 @@ class ConfigBindingTest {
   void backendUrl_notHttp_rejected() throws IOException {
     assertThat(problems("lb: {backends: ['ftp://10.0.0.1/', '10.0.0.2:8443']}"))
         .containsExactly(
-            "lb.backends[0]: expected an absolute http or https URL like https://10.0.0.11:8443,"
+            "lb.backends[0].url: expected an absolute http or https URL like https://10.0.0.11:8443,"
                 + " got 'ftp://10.0.0.1/'",
-            "lb.backends[1]: expected an absolute http or https URL like https://10.0.0.11:8443,"
+            "lb.backends[1].url: expected an absolute http or https URL like https://10.0.0.11:8443,"
                 + " got '10.0.0.2:8443'");
   }
 

@@ -56,7 +56,8 @@ class ConfigLoaderTest {
     assertThat(config.lb().tls()).isEmpty();
     assertThat(config.lb().backends())
         .containsExactly(
-            URI.create("https://127.0.0.1:8081"), URI.create("https://127.0.0.1:8082"));
+            new LbConfig.BackendRef(URI.create("https://127.0.0.1:8081"), 1),
+            new LbConfig.BackendRef(URI.create("https://127.0.0.1:8082"), 1));
     assertThat(config.lb().allow()).containsExactly(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
     assertThat(config.lb().deny()).isEmpty();
     assertThat(config.backend().adminAccess().allow())
@@ -103,7 +104,8 @@ class ConfigLoaderTest {
     FoobarConfig config = load("lb: {allow: [10.0.0.0/8], backends: [http://10.0.0.5:80]}");
 
     assertThat(config.lb().allow()).containsExactly(Cidr.parse("10.0.0.0/8"));
-    assertThat(config.lb().backends()).containsExactly(URI.create("http://10.0.0.5:80"));
+    assertThat(config.lb().backends())
+        .containsExactly(new LbConfig.BackendRef(URI.create("http://10.0.0.5:80"), 1));
   }
 
   @Test
@@ -155,6 +157,26 @@ class ConfigLoaderTest {
                 Duration.ofMillis(250),
                 Duration.ofSeconds(2),
                 true));
+  }
+
+  @Test
+  void backends_urlOrMappingWithWeight() throws IOException {
+    assertThat(
+            load("""
+                    lb:
+                      backends:
+                        - https://10.0.0.11:8443
+                        - {url: "https://10.0.0.12:8443", weight: 3}
+                        - {url: "https://10.0.0.13:8443"}
+                    """)
+                .lb()
+                .backends())
+        .containsExactly(
+            new LbConfig.BackendRef(URI.create("https://10.0.0.11:8443"), 1),
+            new LbConfig.BackendRef(URI.create("https://10.0.0.12:8443"), 3),
+            new LbConfig.BackendRef(URI.create("https://10.0.0.13:8443"), 1));
+    assertThat(problems("lb: {backends: [{url: 'https://10.0.0.1:1', weight: 0}]}"))
+        .containsExactly("lb.backends[0].weight: must be at least 1, got '0'");
   }
 
   @Test

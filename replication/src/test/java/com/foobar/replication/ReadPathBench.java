@@ -20,9 +20,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Benchmark (run by {@code bench/app.sh}, not a test): the same point query, {@code SELECT url FROM
  * links WHERE code = ?} over {@code codes} codes, run by {@code threads} threads for alternating
- * rounds (a) on one plain HikariCP pool to the replica, auto-commit, and (b) through {@link
- * Database#queryOne}, which routes to the same replica (one auto-commit statement, as plain JDBC).
- * Prints queries per second of each round and the ratio b/a: the cost of the routing layer.
+ * rounds (order swapped every round) (a) on one plain HikariCP pool to the replica, auto-commit,
+ * and (b) through {@link Database#queryOne}, which routes to the same replica (one auto-commit
+ * statement, as plain JDBC). Prints queries per second of each round and the ratio b/a: the cost of
+ * the routing layer.
  *
  * <p>Arguments: primaryUrl replicaUrl user password threads secondsPerRound rounds codes
  */
@@ -79,8 +80,16 @@ public final class ReadPathBench {
       List<Double> ratios = new ArrayList<>();
       System.out.printf("%-6s %12s %12s %8s%n", "round", "plain q/s", "routed q/s", "ratio");
       for (int i = 1; i <= rounds; i++) {
-        double a = run(viaPlain, threads, round, codes);
-        double b = run(viaRouted, threads, round, codes);
+        // alternate which goes first, so a machine that speeds up or slows down favours neither
+        double a;
+        double b;
+        if (i % 2 == 1) {
+          a = run(viaPlain, threads, round, codes);
+          b = run(viaRouted, threads, round, codes);
+        } else {
+          b = run(viaRouted, threads, round, codes);
+          a = run(viaPlain, threads, round, codes);
+        }
         ratios.add(b / a);
         System.out.printf("%-6d %12.0f %12.0f %8.3f%n", i, a, b, b / a);
       }
