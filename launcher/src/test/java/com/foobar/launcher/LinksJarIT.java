@@ -29,14 +29,7 @@ class LinksJarIT {
       assertThat(jar.stderr()).contains("embedded H2 (MySQL mode) at " + dir.toRealPath());
 
       Curl created =
-          curl(
-              "-X",
-              "POST",
-              "-H",
-              "Content-Type: application/json",
-              "--data",
-              "{\"url\":\"https://example.com/a?b=c\"}",
-              "http://127.0.0.1:8081/api/links");
+          postJson("http://127.0.0.1:8081/api/links", "{\"url\":\"https://example.com/a?b=c\"}");
       assertThat(created.status()).isEqualTo(201);
       JsonNode link = JSON.readTree(created.body());
       String code = link.path("code").asText();
@@ -84,14 +77,8 @@ class LinksJarIT {
     try (JarProcess jar = JarProcess.start(dir, "--role=backend", "--config=" + config)) {
       jar.awaitReady("http://127.0.0.1:" + admin + "/ready", Duration.ofSeconds(30));
       Curl created =
-          curl(
-              "-X",
-              "POST",
-              "-H",
-              "Content-Type: application/json",
-              "--data",
-              "{\"url\":\"https://example.com/kept\",\"code\":\"kept-1\"}",
-              base + "/api/links");
+          postJson(
+              base + "/api/links", "{\"url\":\"https://example.com/kept\",\"code\":\"kept-1\"}");
       assertThat(created.status()).isEqualTo(201);
       for (int i = 0; i < 5; i++) {
         assertThat(curl(base + "/r/kept-1").status()).isEqualTo(302);
@@ -107,14 +94,8 @@ class LinksJarIT {
           .as("clicks written on the graceful stop")
           .isEqualTo(5);
       Curl taken =
-          curl(
-              "-X",
-              "POST",
-              "-H",
-              "Content-Type: application/json",
-              "--data",
-              "{\"url\":\"https://example.com/other\",\"code\":\"kept-1\"}",
-              base + "/api/links");
+          postJson(
+              base + "/api/links", "{\"url\":\"https://example.com/other\",\"code\":\"kept-1\"}");
       assertThat(taken.status()).isEqualTo(409);
       assertThat(JSON.readTree(taken.body()).path("error").asText()).isEqualTo("code_taken");
       assertThat(jar.terminate()).isZero();
@@ -122,6 +103,11 @@ class LinksJarIT {
   }
 
   record Curl(int status, String headers, String body) {}
+
+  /** {@code curl -X POST} of {@code json} as {@code application/json}. */
+  static Curl postJson(String url, String json) throws Exception {
+    return curl("-X", "POST", "-H", "Content-Type: application/json", "--data", json, url);
+  }
 
   /** Runs the curl binary; {@code -i} output split into status, headers and body. */
   static Curl curl(String... args) throws Exception {
