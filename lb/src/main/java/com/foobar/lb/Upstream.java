@@ -95,7 +95,12 @@ final class Upstream {
 
   /** Whether new requests may go here: healthy, not draining, not ejected. */
   boolean available(long now) {
-    return healthy && !draining && now - ejectedUntil >= 0;
+    return healthy && !draining && !ejected(now);
+  }
+
+  private boolean ejected(long now) {
+    long until = ejectedUntil;
+    return until != Long.MIN_VALUE && now - until < 0;
   }
 
   /**
@@ -177,7 +182,7 @@ final class Upstream {
    */
   synchronized boolean onFailure(String reason) {
     long now = ticker.read();
-    if (now - ejectedUntil < 0) {
+    if (ejected(now)) {
       return false;
     }
     passiveStreak++;
@@ -209,7 +214,7 @@ final class Upstream {
     if (!healthy) {
       return State.DOWN;
     }
-    if (now - ejectedUntil < 0) {
+    if (ejected(now)) {
       return State.EJECTED;
     }
     if (effectiveWeight(now) < weight) {
