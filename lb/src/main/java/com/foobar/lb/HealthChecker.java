@@ -90,11 +90,11 @@ final class HealthChecker implements AutoCloseable {
     return URI.create(base.getScheme() + "://" + base.getRawAuthority() + path + config.path());
   }
 
-  static String describe(Throwable error) {
+  private String describe(Throwable error) {
     Throwable e =
         error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (e instanceof HttpTimeoutException) {
-      return "no answer within " + "timeout";
+      return "no answer within " + config.timeout().toMillis() + " ms";
     }
     if (e instanceof ConnectException) {
       return "connect refused";
