@@ -1,0 +1,306 @@
+package com.foobar.lb;
+
+import com.foobar.core.LbConfig;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.undertow.client.UndertowClient;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.handlers.proxy.ConnectionPoolManager;
+import io.undertow.server.handlers.proxy.ProxyCallback;
+import io.undertow.server.handlers.proxy.ProxyClient;
+import io.undertow.server.handlers.proxy.ProxyConnection;
+import io.undertow.server.handlers.proxy.ProxyConnectionPool;
+import io.undertow.util.AttachmentKey;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import org.xnio.OptionMap;
+import org.xnio.Xnio;
+
+/**
+ * The {@link ProxyClient} under Undertow's {@code ProxyHandler}: picks a backend with the {@link
+ * Balancer}, hands out a connection from that backend's own pool, and accounts every attempt
+ * (in-flight, latency, passive failures, retries within the {@link RetryBudget}).
+ *
+ * <p>Pool: {@code pool.max-connections} per backend, split evenly over the IO threads (Undertow
+ * pools per thread), with {@code pool.queue} requests waiting at most {@code pool.queue-timeout}.
+ *
+ * <p>Retries: {@code ProxyHandler} asks {@link #findTarget} again when a connection failed, or an
+ * idempotent request was reset before its response started; the second and later calls are retries,
+ * each on a backend the request has not tried, each taken from the budget.
+ */
+final class BalancingClient implements ProxyClient {
+  /** The attempts of one request; ends with the exchange. */
+  static final AttachmentKey<Attempts> ATTEMPTS = AttachmentKey.create(Attempts.class);
+
+  /** Why the last attempt of a request failed; shapes the error page status. */
+  enum Failure {
+    NONE,
+    CONNECT,
+    QUEUE,
+    NO_BACKEND
+  }
+
+  private final Balancer balancer;
+  private final RetryBudget budget;
+  private final LbMeters meters;
+  private final Ticker ticker;
+  private final int maxRetries;
+  private final long queueTimeoutMillis;
+  private final Map<Upstream, Route> routes = new IdentityHashMap<>();
+
+  /** A backend with its pool, the target {@code ProxyHandler} passes back to us. */
+  record Route(Upstream upstream, ProxyConnectionPool pool) implements ProxyTarget {}
+
+  /** The state of one client request across its attempts. */
+  static final class Attempts {
+    final List<Upstream> tried = new ArrayList<>(2);
+    Upstream current;
+    long start;
+    boolean settled = true;
+    int retries;
+    Failure failure = Failure.NONE;
+  }
+
+  BalancingClient(
+      Balancer balancer,
+      RetryBudget budget,
+      LbMeters meters,
+      LbConfig config,
+      Optional<SSLContext> upstreamTls,
+      int ioThreads,
+      Ticker ticker) {
+    this.balancer = balancer;
+    this.budget = budget;
+    this.meters = meters;
+    this.ticker = ticker;
+    this.maxRetries = config.retries().attempts();
+    this.queueTimeoutMillis = config.pool().queueTimeout().toMillis();
+    Manager manager = new Manager(config.pool(), ioThreads);
+    UndertowXnioSsl ssl =
+        upstreamTls
+            .map(c -> new UndertowXnioSsl(Xnio.getInstance(), OptionMap.EMPTY, c))
+            .orElse(null);
+    for (Upstream u : balancer.upstreams()) {
+      URI url = u.url();
+      URI base = URI.create(url.getScheme() + "://" + url.getRawAuthority());
+      ProxyConnectionPool pool =
+          new ProxyConnectionPool(
+              manager,
+              base,
+              "https".equals(url.getScheme()) ? ssl : null,
+              UndertowClient.getInstance(),
+              OptionMap.EMPTY);
+      routes.put(u, new Route(u, pool));
+    }
+  }
+
+  /** The largest number of retries {@code ProxyHandler} should ask for. */
+  int maxRetries() {
+    return maxRetries;
+  }
+
+  @Override
+  public ProxyTarget findTarget(HttpServerExchange exchange) {
+    Attempts a = exchange.getAttachment(ATTEMPTS);
+    if (a == null) {
+      a = new Attempts();
+      exchange.putAttachment(ATTEMPTS, a);
+      budget.onRequest();
+      Attempts attempts = a;
+      exchange.addExchangeCompleteListener(
+          (ex, next) -> {
+            try {
+              finish(ex, attempts);
+            } finally {
+              next.proceed();
+            }
+          });
+    } else {
+      if (!a.settled) {
+        // the connection was reset before the response started
+        settle(a, "reset before the response started");
+      }
+      if (a.retries >= maxRetries) {
+        return null;
+      }
+      if (!budget.tryRetry()) {
+        meters.budgetExhausted();
+        return null;
+      }
+      a.retries++;
+      meters.retry();
+    }
+    Optional<Upstream> picked = balancer.pick(a.tried);
+    if (picked.isEmpty()) {
+      if (a.failure == Failure.NONE) {
+        a.failure = Failure.NO_BACKEND;
+      }
+      return null;
+    }
+    Upstream u = picked.get();
+    a.tried.add(u);
+    a.current = u;
+    a.settled = false;
+    a.start = ticker.read();
+    u.inFlight().incrementAndGet();
+    return routes.get(u);
+  }
+
+  /** Ends the current attempt as a failure: frees its in-flight slot and tells the backend. */
+  private void settle(Attempts a, String reason) {
+    a.settled = true;
+    a.failure = Failure.CONNECT;
+    a.current.inFlight().decrementAndGet();
+    meters.error(a.current);
+    if (a.current.onFailure(reason)) {
+      meters.ejection(a.current);
+    }
+  }
+
+  private void finish(HttpServerExchange exchange, Attempts a) {
+    if (a.settled) {
+      return;
+    }
+    a.settled = true;
+    Upstream u = a.current;
+    u.inFlight().decrementAndGet();
+    long nanos = ticker.read() - a.start;
+    int status = exchange.getStatusCode();
+    meters.request(u, nanos);
+    if (status >= 500) {
+      meters.error(u);
+      if (u.onFailure("status " + status)) {
+        meters.ejection(u);
+      }
+    } else {
+      u.recordLatency(nanos);
+      u.onSuccess();
+    }
+  }
+
+  @Override
+  public void getConnection(
+      ProxyTarget target,
+      HttpServerExchange exchange,
+      ProxyCallback<ProxyConnection> callback,
+      long timeout,
+      TimeUnit timeUnit) {
+    Route route = (Route) target;
+    Attempts a = exchange.getAttachment(ATTEMPTS);
+    route
+        .pool()
+        .connect(
+            target,
+            exchange,
+            new ProxyCallback<>() {
+              @Override
+              public void completed(HttpServerExchange ex, ProxyConnection connection) {
+                callback.completed(ex, connection);
+              }
+
+              @Override
+              public void failed(HttpServerExchange ex) {
+                if (!a.settled) {
+                  settle(a, "connect failed");
+                }
+                callback.failed(ex);
+              }
+
+              @Override
+              public void queuedRequestFailed(HttpServerExchange ex) {
+                if (!a.settled) {
+                  a.settled = true;
+                  a.failure = Failure.QUEUE;
+                  a.current.inFlight().decrementAndGet();
+                }
+                callback.queuedRequestFailed(ex);
+              }
+
+              @Override
+              public void couldNotResolveBackend(HttpServerExchange ex) {
+                failed(ex);
+              }
+            },
+            queueTimeoutMillis,
+            TimeUnit.MILLISECONDS,
+            false);
+  }
+
+  @Override
+  public List<ProxyTarget> getAllTargets() {
+    return List.copyOf(routes.values());
+  }
+
+  void close() {
+    routes.values().forEach(r -> r.pool().close());
+  }
+
+  /**
+   * Pool sizing shared by every backend. Availability is the {@link Upstream}'s business, so the
+   * pool never marks a backend as a problem itself.
+   */
+  private static final class Manager implements ConnectionPoolManager {
+    private final int perThread;
+    private final int queuePerThread;
+
+    Manager(LbConfig.PoolConfig pool, int ioThreads) {
+      this.perThread = Math.max(1, ceilDiv(pool.maxConnections(), ioThreads));
+      this.queuePerThread = ceilDiv(pool.queue(), ioThreads);
+    }
+
+    private static int ceilDiv(int a, int b) {
+      return (a + b - 1) / b;
+    }
+
+    @Override
+    public int getProblemServerRetry() {
+      return -1;
+    }
+
+    @Override
+    public boolean isAvailable() {
+      return true;
+    }
+
+    @Override
+    public boolean handleError() {
+      return true;
+    }
+
+    @Override
+    public boolean clearError() {
+      return true;
+    }
+
+    @Override
+    public int getMaxConnections() {
+      return perThread;
+    }
+
+    @Override
+    public int getMaxCachedConnections() {
+      return perThread;
+    }
+
+    @Override
+    public int getSMaxConnections() {
+      return perThread;
+    }
+
+    @Override
+    public long getTtl() {
+      return 60_000;
+    }
+
+    @Override
+    public int getMaxQueueSize() {
+      return queuePerThread;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package com.foobar.lb;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
+import java.time.Duration;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The lb's meters, tagged {@code backend} where they are per backend: {@code
+ * foobar.lb.backend.requests} (timer of answered attempts, with p50/p99), {@code
+ * foobar.lb.backend.errors}, {@code foobar.lb.backend.in.flight}, {@code foobar.lb.backend.up} (1
+ * when it takes new requests), {@code foobar.lb.backend.ejections}; {@code foobar.lb.retries} and
+ * {@code foobar.lb.retry.budget.exhausted}. Also the request rates {@code /stats} shows.
+ */
+final class LbMeters {
+  private final Map<Upstream, PerBackend> backends = new IdentityHashMap<>();
+  private final Counter retries;
+  private final Counter exhausted;
+
+  private record PerBackend(Timer latency, Counter errors, Counter ejections, WindowCounter rate) {}
+
+  LbMeters(MeterRegistry registry, List<Upstream> upstreams, Ticker ticker) {
+    for (Upstream u : upstreams) {
+      String tag = u.name();
+      Timer latency =
+          Timer.builder("foobar.lb.backend.requests")
+              .description("Requests a backend answered, by their time from pick to last byte")
+              .tag("backend", tag)
+              .publishPercentiles(0.5, 0.99)
+              .distributionStatisticExpiry(Duration.ofMinutes(1))
+              .register(registry);
+      Counter errors =
+          Counter.builder("foobar.lb.backend.errors")
+              .description("Connect failures, resets and 5xx answers of a backend")
+              .tag("backend", tag)
+              .register(registry);
+      Counter ejections =
+          Counter.builder("foobar.lb.backend.ejections")
+              .description("Times a backend was ejected by passive checks")
+              .tag("backend", tag)
+              .register(registry);
+      Gauge.builder("foobar.lb.backend.in.flight", u, x -> x.inFlight().get())
+          .description("Requests in flight to a backend")
+          .tag("backend", tag)
+          .register(registry);
+      Gauge.builder("foobar.lb.backend.up", u, x -> x.available(ticker.read()) ? 1 : 0)
+          .description("1 when a backend takes new requests (healthy, not draining or ejected)")
+          .tag("backend", tag)
+          .register(registry);
+      backends.put(
+          u,
+          new PerBackend(
+              latency, errors, ejections, new WindowCounter(Duration.ofSeconds(10), 10, ticker)));
+    }
+    retries =
+        Counter.builder("foobar.lb.retries")
+            .description("Requests retried on another backend")
+            .register(registry);
+    exhausted =
+        Counter.builder("foobar.lb.retry.budget.exhausted")
+            .description("Retries refused because the retry budget was spent")
+            .register(registry);
+  }
+
+  void request(Upstream u, long nanos) {
+    PerBackend b = backends.get(u);
+    b.latency().record(nanos, TimeUnit.NANOSECONDS);
+    b.rate().add();
+  }
+
+  void error(Upstream u) {
+    backends.get(u).errors().increment();
+  }
+
+  void ejection(Upstream u) {
+    backends.get(u).ejections().increment();
+  }
+
+  void retry() {
+    retries.increment();
+  }
+
+  void budgetExhausted() {
+    exhausted.increment();
+  }
+
+  double retries() {
+    return retries.count();
+  }
+
+  double budgetExhaustions() {
+    return exhausted.count();
+  }
+
+  long requests(Upstream u) {
+    return backends.get(u).latency().count();
+  }
+
+  long errors(Upstream u) {
+    return (long) backends.get(u).errors().count();
+  }
+
+  double requestsPerSecond(Upstream u) {
+    return backends.get(u).rate().perSecond();
+  }
+
+  /** The latency percentile in milliseconds (0.5 or 0.99), NaN before any answer. */
+  double percentileMillis(Upstream u, double percentile) {
+    for (ValueAtPercentile v : backends.get(u).latency().takeSnapshot().percentileValues()) {
+      if (v.percentile() == percentile) {
+        return v.value(TimeUnit.MILLISECONDS);
+      }
+    }
+    return Double.NaN;
+  }
+}

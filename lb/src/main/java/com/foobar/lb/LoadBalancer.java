@@ -1,0 +1,219 @@
+package com.foobar.lb;
+
+import com.foobar.core.AccessRule;
+import com.foobar.core.AdminHandler;
+import com.foobar.core.HostPort;
+import com.foobar.core.HttpServer;
+import com.foobar.core.LbConfig;
+import com.foobar.core.Metrics;
+import com.foobar.core.Readiness;
+import com.foobar.core.RoleServer;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.proxy.ProxyHandler;
+import io.undertow.util.AttachmentKey;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Role {@code lb}: the HTTPS listener {@code lb.https} (HTTP/2 and HTTP/1.1 by ALPN, {@code
+ * Strict-Transport-Security} unless {@code lb.hsts: off}) and the HTTP listener {@code lb.http}
+ * (308 to HTTPS except ACME challenges), both behind {@code lb.allow}/{@code lb.deny}, spread
+ * requests over {@code lb.backends} by {@code lb.balance} among the backends that pass their health
+ * checks and are not ejected, retrying idempotent requests on another backend within the retry
+ * budget. The admin listener {@code lb.admin} serves {@code /health}, {@code /ready}, {@code
+ * /metrics} and {@code /stats}.
+ */
+public final class LoadBalancer implements RoleServer {
+  private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
+  static final String HTTPS_LISTENER = "lb-https";
+  static final String HTTP_LISTENER = "lb-http";
+  static final String ADMIN_LISTENER = "lb-admin";
+
+  /**
+   * Put {@code true} on an exchange, in a handler ahead of the lb's, when the peer is a trusted
+   * proxy: its {@code X-Request-Id} and {@code X-Forwarded-*} headers are then kept.
+   */
+  public static final AttachmentKey<Boolean> TRUSTED_PEER = FrontHandler.TRUSTED_PEER;
+
+  private final HttpServer server;
+  private final TlsListener https;
+  private final Readiness readiness;
+  private final HealthChecker health;
+  private final BalancingClient client;
+
+  private LoadBalancer(
+      HttpServer server,
+      TlsListener https,
+      Readiness readiness,
+      HealthChecker health,
+      BalancingClient client) {
+    this.server = server;
+    this.https = https;
+    this.readiness = readiness;
+    this.health = health;
+    this.client = client;
+  }
+
+  /**
+   * Binds the lb's listeners, starts the health checks and serves; ready when this returns.
+   *
+   * @param config the {@code lb} section
+   * @param metrics the process's registry
+   * @param https the certificate(s) of the HTTPS listener (built from {@code lb.tls}/{@code
+   *     lb.sni}, or self-signed)
+   * @param upstream TLS towards {@code https} backends ({@code lb.upstream-tls}); empty means the
+   *     JDK's defaults
+   */
+  public static LoadBalancer start(
+      LbConfig config, Metrics metrics, SSLContext https, Optional<SSLContext> upstream) {
+    return start(config, metrics, https, upstream, Ticker.systemTicker());
+  }
+
+  static LoadBalancer start(
+      LbConfig config,
+      Metrics metrics,
+      SSLContext tls,
+      Optional<SSLContext> upstream,
+      Ticker ticker) {
+    List<Upstream> upstreams = new ArrayList<>();
+    for (LbConfig.BackendRef ref : config.backends()) {
+      upstreams.add(new Upstream(ref, config, ticker));
+    }
+    Balancer balancer = new Balancer(upstreams, config.balance(), ticker, new Random());
+    RetryBudget budget =
+        new RetryBudget(config.retries().budgetPercent(), config.retries().budgetWindow(), ticker);
+    LbMeters meters = new LbMeters(metrics.registry(), upstreams, ticker);
+    int ioThreads = Runtime.getRuntime().availableProcessors();
+    BalancingClient client =
+        new BalancingClient(balancer, budget, meters, config, upstream, ioThreads, ticker);
+    HttpHandler proxy =
+        ProxyHandler.builder()
+            .setProxyClient(client)
+            .setMaxRequestTime(Math.toIntExact(config.requestTimeout().toMillis()))
+            .setMaxConnectionRetries(client.maxRetries())
+            .setReuseXForwarded(true)
+            .setRewriteHostHeader(false)
+            .setNext(
+                exchange -> {
+                  // no backend is available at all
+                  exchange.setStatusCode(503);
+                  exchange.endExchange();
+                })
+            .build();
+    long maxBody = config.limits().maxBodySize().bytes();
+    Optional<String> hsts =
+        config.hsts().equalsIgnoreCase("off") ? Optional.empty() : Optional.of(config.hsts());
+    AccessRule publicRule = AccessRule.of(config.allow(), config.deny());
+    HealthChecker checker = new HealthChecker(upstreams, config.health(), upstream);
+    TlsListener httpsListener = null;
+    try {
+      httpsListener =
+          TlsListener.start(
+              config.https(),
+              tls,
+              config.limits(),
+              publicRule,
+              new FrontHandler(hsts, maxBody, proxy));
+      Readiness readiness = new Readiness();
+      HttpServer server =
+          HttpServer.builder(config.limits(), metrics.registry())
+              .listener(
+                  HTTP_LISTENER,
+                  config.http(),
+                  publicRule,
+                  Optional.empty(),
+                  "redirect",
+                  new HttpRedirect(
+                      httpsListener.address().port(),
+                      new FrontHandler(Optional.empty(), maxBody, proxy)))
+              .listener(
+                  ADMIN_LISTENER,
+                  config.admin(),
+                  AccessRule.of(config.adminAccess()),
+                  Optional.empty(),
+                  "other",
+                  AdminHandler.create(
+                      readiness,
+                      metrics,
+                      new StatsPage(upstreams, meters, ticker, LoadBalancer::notFound)))
+              .start();
+      checker.start();
+      readiness.ready();
+      LoadBalancer lb = new LoadBalancer(server, httpsListener, readiness, checker, client);
+      log.atInfo()
+          .addKeyValue("event", "lb.ready")
+          .addKeyValue("role", "lb")
+          .addKeyValue("https", httpsListener.address().url("https"))
+          .addKeyValue("http", server.address(HTTP_LISTENER).url("http"))
+          .addKeyValue("admin", server.address(ADMIN_LISTENER).url("http"))
+          .addKeyValue("backends", upstreams.toString())
+          .addKeyValue("balance", config.balance().name())
+          .log("lb serving {} over {}", httpsListener.address(), upstreams);
+      return lb;
+    } catch (RuntimeException e) {
+      checker.close();
+      client.close();
+      if (httpsListener != null) {
+        httpsListener.stop();
+      }
+      throw e;
+    }
+  }
+
+  private static void notFound(io.undertow.server.HttpServerExchange exchange) {
+    exchange.setStatusCode(404);
+    exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "application/json");
+    exchange.getResponseSender().send("{\"error\":\"not found\"}\n");
+  }
+
+  /** The HTTPS listener's address as bound. */
+  public HostPort httpsAddress() {
+    return https.address();
+  }
+
+  @Override
+  public String role() {
+    return "lb";
+  }
+
+  @Override
+  public List<HttpServer.Bound> listeners() {
+    List<HttpServer.Bound> all = new ArrayList<>();
+    all.add(new HttpServer.Bound(HTTPS_LISTENER, https.address()));
+    all.addAll(server.listeners());
+    return all;
+  }
+
+  @Override
+  public Readiness readiness() {
+    return readiness;
+  }
+
+  @Override
+  public boolean drain(Duration timeout) throws InterruptedException {
+    readiness.draining();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean httpsDone = https.drain(deadline);
+    long left = Math.max(0, deadline - System.nanoTime());
+    boolean httpDone = server.drain(List.of(HTTP_LISTENER), Duration.ofNanos(left));
+    return httpsDone && httpDone;
+  }
+
+  @Override
+  public void stop() throws InterruptedException {
+    try {
+      health.close();
+      https.stop();
+      server.stop();
+    } finally {
+      client.close();
+    }
+  }
+}

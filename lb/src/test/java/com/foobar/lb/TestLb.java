@@ -1,0 +1,139 @@
+package com.foobar.lb;
+
+import com.foobar.core.AccessConfig;
+import com.foobar.core.Cidr;
+import com.foobar.core.DataSize;
+import com.foobar.core.HostPort;
+import com.foobar.core.HttpLimits;
+import com.foobar.core.LbConfig;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** Test configuration with short timings, a fake ticker and self-signed TLS. */
+final class TestLb {
+  List<LbConfig.BackendRef> backends = new ArrayList<>();
+  LbConfig.Balance balance = LbConfig.Balance.ROUND_ROBIN;
+  LbConfig.HealthConfig health =
+      new LbConfig.HealthConfig("/ready", Duration.ofMillis(50), Duration.ofMillis(500), 2, 3);
+  LbConfig.PassiveConfig passive =
+      new LbConfig.PassiveConfig(3, Duration.ofSeconds(1), Duration.ofSeconds(4));
+  Duration slowStart = Duration.ZERO;
+  LbConfig.RetryConfig retries = new LbConfig.RetryConfig(2, 20, Duration.ofSeconds(10));
+  LbConfig.PoolConfig pool = new LbConfig.PoolConfig(64, 64, Duration.ofSeconds(2));
+  Duration requestTimeout = Duration.ofSeconds(10);
+  String hsts = "max-age=63072000; includeSubDomains";
+
+  TestLb backend(String url, int weight) {
+    backends.add(new LbConfig.BackendRef(URI.create(url), weight));
+    return this;
+  }
+
+  LbConfig build() {
+    HostPort any = new HostPort("127.0.0.1", 0);
+    List<Cidr> all = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
+    return new LbConfig(
+        any,
+        any,
+        any,
+        new AccessConfig(all, List.of()),
+        Optional.empty(),
+        List.of(),
+        hsts,
+        all,
+        List.of(),
+        List.of(),
+        false,
+        new LbConfig.RateLimitConfig(false, 100, 200),
+        10000,
+        256,
+        new HttpLimits(
+            new DataSize(8192),
+            new DataSize(16384),
+            100,
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(60),
+            new DataSize(10 << 20)),
+        requestTimeout,
+        List.copyOf(backends),
+        balance,
+        health,
+        passive,
+        slowStart,
+        retries,
+        pool,
+        Optional.empty(),
+        Duration.ofSeconds(5));
+  }
+
+  /** A ticker that moves only when told. */
+  static final class FakeTicker implements Ticker {
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    @Override
+    public long read() {
+      return nanos.get();
+    }
+
+    FakeTicker advance(Duration d) {
+      nanos.addAndGet(d.toNanos());
+      return this;
+    }
+  }
+
+  /** A real TLS context from a self-signed PKCS12 made by the JDK's keytool; trusts itself. */
+  static SSLContext selfSigned(Path dir) throws Exception {
+    Path store = dir.resolve("lb.p12");
+    if (!Files.exists(store)) {
+      Process p =
+          new ProcessBuilder(
+                  Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                  "-genkeypair",
+                  "-alias",
+                  "lb",
+                  "-keyalg",
+                  "EC",
+                  "-dname",
+                  "CN=localhost",
+                  "-ext",
+                  "SAN=dns:localhost,ip:127.0.0.1",
+                  "-validity",
+                  "2",
+                  "-storetype",
+                  "PKCS12",
+                  "-keystore",
+                  store.toString(),
+                  "-storepass",
+                  "changeit")
+              .redirectErrorStream(true)
+              .start();
+      p.getInputStream().readAllBytes();
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("keytool failed");
+      }
+    }
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (var in = Files.newInputStream(store)) {
+      ks.load(in, "changeit".toCharArray());
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "changeit".toCharArray());
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(ks);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return ctx;
+  }
+}
