@@ -2,10 +2,12 @@ package com.foobar.lb;
 
 import com.foobar.core.AccessRule;
 import com.foobar.core.AdminHandler;
+import com.foobar.core.ClientAddress;
 import com.foobar.core.HostPort;
 import com.foobar.core.HttpServer;
 import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
+import com.foobar.core.RateLimitHandler;
 import com.foobar.core.Readiness;
 import com.foobar.core.RoleServer;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -76,6 +78,23 @@ public final class LoadBalancer implements RoleServer {
     return start(config, metrics, https, upstream, Ticker.systemTicker());
   }
 
+  /**
+   * {@code next} behind the abuse controls of a public listener: the client address (believing
+   * {@code X-Forwarded-For} only from {@code lb.trusted-proxies}, which also decides whether an
+   * incoming {@code X-Request-Id} is kept) and the per-client rate limit ({@code lb.rate-limit}).
+   */
+  private static HttpHandler guarded(
+      LbConfig config, Metrics metrics, Ticker ticker, String listener, HttpHandler next) {
+    HttpHandler limited =
+        RateLimitHandler.wrap(config.rateLimit(), ticker::read, metrics.registry(), listener, next);
+    return ClientAddress.handler(
+        config.trustedProxies(),
+        exchange -> {
+          exchange.putAttachment(TRUSTED_PEER, ClientAddress.peerTrusted(exchange));
+          limited.handleRequest(exchange);
+        });
+  }
+
   static LoadBalancer start(
       LbConfig config,
       Metrics metrics,
@@ -120,7 +139,8 @@ public final class LoadBalancer implements RoleServer {
               tls,
               config.limits(),
               publicRule,
-              new FrontHandler(hsts, maxBody, proxy));
+              guarded(
+                  config, metrics, ticker, HTTPS_LISTENER, new FrontHandler(hsts, maxBody, proxy)));
       Readiness readiness = new Readiness();
       HttpServer server =
           HttpServer.builder(config.limits(), metrics.registry())
@@ -130,9 +150,14 @@ public final class LoadBalancer implements RoleServer {
                   publicRule,
                   Optional.empty(),
                   "redirect",
-                  new HttpRedirect(
-                      httpsListener.address().port(),
-                      new FrontHandler(Optional.empty(), maxBody, proxy)))
+                  guarded(
+                      config,
+                      metrics,
+                      ticker,
+                      HTTP_LISTENER,
+                      new HttpRedirect(
+                          httpsListener.address().port(),
+                          new FrontHandler(Optional.empty(), maxBody, proxy))))
               .listener(
                   ADMIN_LISTENER,
                   config.admin(),

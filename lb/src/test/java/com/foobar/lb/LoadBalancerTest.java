@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -276,6 +277,51 @@ class LoadBalancerTest {
     assertThat(failed.get()).isZero();
     assertThat(ok.get()).isPositive();
     assertThat(b.hits.get()).isPositive();
+  }
+
+  /** One HTTP/1.1 GET over TLS from {@code localAddress}; returns the status line. */
+  private String getFrom(String localAddress, String path) throws Exception {
+    javax.net.ssl.SSLSocketFactory factory = tls.getSocketFactory();
+    try (java.net.Socket plain = new java.net.Socket()) {
+      plain.bind(new InetSocketAddress(localAddress, 0));
+      plain.connect(new InetSocketAddress("127.0.0.1", lb.httpsAddress().port()), 5000);
+      plain.setSoTimeout(5000);
+      try (javax.net.ssl.SSLSocket socket =
+          (javax.net.ssl.SSLSocket)
+              factory.createSocket(plain, "localhost", plain.getPort(), false)) {
+        socket
+            .getOutputStream()
+            .write(
+                ("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+        String response =
+            new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        return response.substring(0, response.indexOf("\r\n"))
+            + (response.contains("Retry-After: ") ? " retry-after" : "");
+      }
+    }
+  }
+
+  @Test
+  void rateLimit_perClientIp_429WithRetryAfter_otherClientsUnaffected() throws Exception {
+    Tiny a = tiny("a");
+    TestLb config = new TestLb().backend(a.url(), 1);
+    config.rateLimit = new LbConfig.RateLimitConfig(true, 1, 3);
+    start(config);
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(getFrom("127.0.0.2", "/x")).isEqualTo("HTTP/1.1 200 OK");
+    }
+    assertThat(getFrom("127.0.0.2", "/x")).startsWith("HTTP/1.1 429").endsWith("retry-after");
+    assertThat(getFrom("127.0.0.3", "/x")).isEqualTo("HTTP/1.1 200 OK");
+    assertThat(
+            metrics
+                .registry()
+                .get("foobar.ratelimit.rejected")
+                .tag("listener", LoadBalancer.HTTPS_LISTENER)
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   @Test

@@ -34,6 +34,8 @@ final class TestLb {
   LbConfig.PoolConfig pool = new LbConfig.PoolConfig(64, 64, Duration.ofSeconds(2));
   Duration requestTimeout = Duration.ofSeconds(10);
   String hsts = "max-age=63072000; includeSubDomains";
+  LbConfig.RateLimitConfig rateLimit = new LbConfig.RateLimitConfig(false, 100, 200);
+  List<Cidr> trustedProxies = List.of();
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -53,9 +55,9 @@ final class TestLb {
         hsts,
         all,
         List.of(),
-        List.of(),
+        trustedProxies,
         false,
-        new LbConfig.RateLimitConfig(false, 100, 200),
+        rateLimit,
         10000,
         256,
         new HttpLimits(
