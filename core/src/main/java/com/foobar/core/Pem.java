@@ -30,6 +30,7 @@ import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
@@ -131,12 +132,17 @@ final class Pem {
     return objects;
   }
 
-  /** {@code objects} (certificates, keys) as PEM text. */
+  /** {@code objects} (certificates, keys) as PEM text; private keys as PKCS#8. */
   static String text(Object... objects) {
     StringWriter out = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(out)) {
       for (Object o : objects) {
-        w.writeObject(o);
+        if (o instanceof PrivateKey key) {
+          // the traditional forms would lose the EC curve: the JDK encodes it in PKCS#8 only
+          w.writeObject(new JcaPKCS8Generator(key, null));
+        } else {
+          w.writeObject(o);
+        }
       }
     } catch (IOException e) {
       throw new IllegalStateException("writing PEM to memory failed", e);
