@@ -61,11 +61,20 @@ final class SniKeyManager extends X509ExtendedKeyManager {
     Material m = current.get();
     Optional<String> host = sniHost(session);
     if (host.isPresent()) {
+      boolean named = false;
       for (int i = 0; i < m.sni().size(); i++) {
         CertifiedKey k = m.sni().get(i);
-        if (fits(k, keyType) && matchesAny(host.get(), k.names())) {
-          return m.generation() + ":" + i;
+        if (matchesAny(host.get(), k.names())) {
+          if (fits(k, keyType)) {
+            return m.generation() + ":" + i;
+          }
+          named = true;
         }
+      }
+      if (named) {
+        // the JDK asks again with the client's next key type (EC first, then RSA): the named
+        // certificate of the other type wins over the default
+        return null;
       }
     }
     return fits(m.fallback(), keyType) ? m.generation() + ":default" : null;
