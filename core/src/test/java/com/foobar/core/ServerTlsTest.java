@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -235,7 +234,7 @@ class ServerTlsTest {
 
   @Test
   void curlHttp2_negotiatesH2OnHttps_butNoH2cOnThePlainListener() throws Exception {
-    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/curl")), "curl is installed");
+    // scripts/test.sh installs curl
     int port =
         start(
             ServerTls.builder("tls").selfSigned("www.foobar.test", Clock.systemUTC()).build(),
