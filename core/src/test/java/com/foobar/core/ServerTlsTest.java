@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -159,7 +160,12 @@ class ServerTlsTest {
     int port = start(ServerTls.builder("tls").certificate("lb.tls", files).build(), false, false);
     assertThat(names(port, null)).containsExactly("old.test");
 
+    assertThat(tls.reloadIfChanged()).as("nothing changed yet").isFalse();
     TlsTesting.write(dir, "site", TlsTesting.selfSigned("RSA", "new.test"));
+    // a coarse file system clock could give the new file the old time
+    Files.setLastModifiedTime(
+        files.cert(),
+        FileTime.fromMillis(Files.getLastModifiedTime(files.cert()).toMillis() + 10_000));
     assertThat(tls.reloadIfChanged()).isTrue();
     assertThat(names(port, null)).containsExactly("new.test");
 
