@@ -8,6 +8,9 @@ import com.foobar.core.HttpServer;
 import com.foobar.core.Metrics;
 import com.foobar.core.Readiness;
 import com.foobar.core.RoleServer;
+import com.foobar.core.ServerTls;
+import com.foobar.core.TlsConfig;
+import com.foobar.core.TlsMaterialException;
 import com.foobar.replication.Database;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.undertow.server.HttpHandler;
@@ -29,8 +32,10 @@ public final class Backend implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(Backend.class);
   static final String LISTENER = "backend";
   static final String ADMIN_LISTENER = "backend-admin";
+  private static final Duration TLS_WATCH_INTERVAL = Duration.ofSeconds(2);
 
   private final HttpServer server;
+  private final Optional<ServerTls> tls;
   private final Readiness readiness;
   private final Path staticRoot;
   private final AppRuntime apps;
@@ -38,11 +43,13 @@ public final class Backend implements RoleServer {
 
   private Backend(
       HttpServer server,
+      Optional<ServerTls> tls,
       Readiness readiness,
       Path staticRoot,
       AppRuntime apps,
       List<String> appNames) {
     this.server = server;
+    this.tls = tls;
     this.readiness = readiness;
     this.staticRoot = staticRoot;
     this.apps = apps;
@@ -82,15 +89,30 @@ public final class Backend implements RoleServer {
       site = new AppRouter(apps.routes(), maxBody, site);
     }
     Readiness readiness = new Readiness();
+    HttpServer.Builder listeners = HttpServer.builder(config.limits(), metrics.registry());
+    Optional<ServerTls> tls = config.tls().map(Backend::serverTls);
+    if (tls.isPresent()) {
+      listeners.httpsListener(
+          LISTENER,
+          config.listen(),
+          AccessRule.of(config.allow(), config.deny()),
+          Optional.of(config.accessLog()),
+          "static",
+          site,
+          tls.get(),
+          config.tls().get().clientAuth() == BackendConfig.ClientAuth.REQUIRED,
+          false);
+    } else {
+      listeners.listener(
+          LISTENER,
+          config.listen(),
+          AccessRule.of(config.allow(), config.deny()),
+          Optional.of(config.accessLog()),
+          "static",
+          site);
+    }
     HttpServer server =
-        HttpServer.builder(config.limits(), metrics.registry())
-            .listener(
-                LISTENER,
-                config.listen(),
-                AccessRule.of(config.allow(), config.deny()),
-                Optional.of(config.accessLog()),
-                "static",
-                site)
+        listeners
             .listener(
                 ADMIN_LISTENER,
                 config.admin(),
@@ -104,15 +126,27 @@ public final class Backend implements RoleServer {
         config.apps().entrySet().stream()
             .map(e -> e.getKey() + " at " + e.getValue().prefix())
             .toList();
-    Backend backend = new Backend(server, readiness, root, apps, appNames);
+    tls.ifPresent(t -> t.watch(TLS_WATCH_INTERVAL));
+    Backend backend = new Backend(server, tls, readiness, root, apps, appNames);
     log.atInfo()
         .addKeyValue("event", "backend.ready")
         .addKeyValue("role", "backend")
-        .addKeyValue("listen", server.address(LISTENER).url("http"))
+        .addKeyValue("listen", server.address(LISTENER).url(tls.isPresent() ? "https" : "http"))
         .addKeyValue("admin", server.address(ADMIN_LISTENER).url("http"))
         .addKeyValue("static_root", root.toString())
         .log("backend serving {}", root);
     return backend;
+  }
+
+  private static ServerTls serverTls(BackendConfig.BackendTlsConfig c) {
+    try {
+      ServerTls.Builder b =
+          ServerTls.builder(LISTENER).certificate("backend.tls", new TlsConfig(c.cert(), c.key()));
+      c.ca().ifPresent(ca -> b.clientCa("backend.tls.ca", ca));
+      return b.build();
+    } catch (TlsMaterialException e) {
+      throw new ConfigException(List.of(e.getMessage()));
+    }
   }
 
   /** The applications that run, in {@code backend.apps} order, as {@code name at prefix}. */
@@ -150,6 +184,7 @@ public final class Backend implements RoleServer {
   @Override
   public void stop() throws InterruptedException {
     try {
+      tls.ifPresent(ServerTls::close);
       server.stop();
     } finally {
       apps.stop();

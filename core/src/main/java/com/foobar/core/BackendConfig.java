@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Role {@code backend}: the web server and application server of the site.
@@ -24,6 +25,7 @@ import java.util.Map;
  *     file order; {@code name: ~} removes one that the defaults run
  * @param plugins directory of plugin jars; a missing directory means no plugins
  * @param upstream path prefixes proxied to an external application server
+ * @param tls when present the site listener serves HTTPS (the admin listener stays HTTP)
  */
 public record BackendConfig(
     HostPort listen,
@@ -37,7 +39,39 @@ public record BackendConfig(
     Duration drainTimeout,
     Map<String, AppConfig> apps,
     Path plugins,
-    UpstreamConfig upstream) {
+    UpstreamConfig upstream,
+    Optional<BackendTlsConfig> tls) {
+
+  /**
+   * HTTPS on the site listener, with certificates from the internal CA ({@code foobar certs}).
+   *
+   * @param cert this backend's certificate chain (PEM)
+   * @param key its private key (PEM)
+   * @param ca the CA certificate (PEM) that client certificates must chain to; the only trust
+   *     anchor
+   * @param clientAuth {@code required}: a peer without a certificate from {@code ca} is refused
+   *     during the handshake; {@code none} (default): no client certificate is asked for
+   */
+  public record BackendTlsConfig(
+      @Bind.Check(Bind.PathCheck.READABLE_FILE) Path cert,
+      @Bind.Check(Bind.PathCheck.READABLE_FILE) Path key,
+      @Bind.Check(Bind.PathCheck.READABLE_FILE) Optional<Path> ca,
+      ClientAuth clientAuth) {
+    public BackendTlsConfig {
+      if (clientAuth == ClientAuth.REQUIRED && ca.isEmpty()) {
+        throw new IllegalArgumentException(
+            "client-auth: required needs ca (the internal CA's ca.pem)");
+      }
+    }
+  }
+
+  /** Whether the backend's site listener asks for client certificates. */
+  public enum ClientAuth {
+    /** No client certificate is asked for. */
+    NONE,
+    /** A client certificate that chains to {@code ca} is required. */
+    REQUIRED
+  }
 
   /**
    * Where one application runs.

@@ -60,9 +60,14 @@ public final class ConfigLoader {
         .properties()
         .forEach(
             section -> {
-              if (merged.get(section.getKey()) instanceof ObjectNode given) {
-                merged.set(
-                    section.getKey(), ConfigTree.merge((ObjectNode) section.getValue(), given));
+              String[] path = section.getKey().split("\\.");
+              ObjectNode parent = merged;
+              for (int i = 0; i < path.length - 1 && parent != null; i++) {
+                parent = parent.get(path[i]) instanceof ObjectNode o ? o : null;
+              }
+              String last = path[path.length - 1];
+              if (parent != null && parent.get(last) instanceof ObjectNode given) {
+                parent.set(last, ConfigTree.merge((ObjectNode) section.getValue(), given));
               }
             });
     shorthandBackends(merged);

@@ -12,7 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.Sequence;
+import org.xnio.SslClientAuthMode;
 
 /**
  * The HTTP listeners of one role, on one Undertow instance. Every listener's chain starts with
@@ -20,12 +23,18 @@ import org.xnio.Options;
  * {@link LimitsHandler} (414/431), then {@link ObservingHandler} (metrics, access log, in-flight
  * requests for draining), then the role's handler.
  *
+ * <p>HTTPS listeners ({@link Builder#httpsListener}) apply {@link ServerTls}'s protocol and cipher
+ * suite policy. Undertow's {@code ENABLE_HTTP2} is one switch for a whole instance and would also
+ * offer h2c upgrades on plain listeners, so HTTPS listeners with HTTP/2 run on a second Undertow
+ * instance that shares the first one's IO threads.
+ *
  * <p>Meters: {@code foobar.listener.refused} (peers refused by allow/deny), {@code
  * foobar.listener.connections} (open connections), {@code http.server.requests}; all tagged with
  * {@code listener}.
  */
 public final class HttpServer {
   private final Undertow undertow;
+  private final Optional<Undertow> h2;
   private final List<Spec> specs;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
@@ -37,22 +46,31 @@ public final class HttpServer {
       AccessRule rule,
       Optional<AccessLogConfig> accessLog,
       String defaultRoute,
-      HttpHandler handler) {}
+      HttpHandler handler,
+      Optional<Https> https) {}
 
-  /** A listener after binding: its name and the URL it really listens on (port 0 resolved). */
-  public record Bound(String name, HostPort address) {
-    /** {@code http://host:port}. */
+  private record Https(ServerTls tls, boolean requireClientCertificate, boolean http2) {}
+
+  /**
+   * A listener after binding: its name and the address it really listens on (port 0 resolved).
+   *
+   * @param tls whether it is an HTTPS listener
+   */
+  public record Bound(String name, HostPort address, boolean tls) {
+    /** {@code http://host:port}, or {@code https://host:port} for an HTTPS listener. */
     public String url() {
-      return address.url("http");
+      return address.url(tls ? "https" : "http");
     }
   }
 
   private HttpServer(
       Undertow undertow,
+      Optional<Undertow> h2,
       List<Spec> specs,
       List<ObservingHandler> observed,
       List<AccessLog> accessLogs) {
     this.undertow = undertow;
+    this.h2 = h2;
     this.specs = specs;
     this.observed = observed;
     this.accessLogs = accessLogs;
@@ -92,7 +110,46 @@ public final class HttpServer {
         Optional<AccessLogConfig> accessLog,
         String defaultRoute,
         HttpHandler handler) {
-      specs.add(new Spec(name, address, rule, accessLog, defaultRoute, handler));
+      specs.add(new Spec(name, address, rule, accessLog, defaultRoute, handler, Optional.empty()));
+      return this;
+    }
+
+    /**
+     * Adds an HTTPS listener: as {@link #listener}, behind TLS with {@code tls}'s certificates and
+     * policy (TLS 1.3/1.2, forward-secret AEAD suites).
+     *
+     * @param requireClientCertificate whether a client without a certificate that chains to {@code
+     *     tls}'s client CA is refused during the handshake
+     * @param http2 whether HTTP/2 is offered by ALPN (the JDK's) next to HTTP/1.1; h2c is never
+     *     offered
+     * @throws IllegalArgumentException when a client certificate is required but {@code tls} has no
+     *     client CA
+     */
+    public Builder httpsListener(
+        String name,
+        HostPort address,
+        AccessRule rule,
+        Optional<AccessLogConfig> accessLog,
+        String defaultRoute,
+        HttpHandler handler,
+        ServerTls tls,
+        boolean requireClientCertificate,
+        boolean http2) {
+      if (requireClientCertificate && !tls.verifiesClients()) {
+        throw new IllegalArgumentException(
+            "listener "
+                + name
+                + " requires client certificates but its ServerTls has no client CA");
+      }
+      specs.add(
+          new Spec(
+              name,
+              address,
+              rule,
+              accessLog,
+              defaultRoute,
+              handler,
+              Optional.of(new Https(tls, requireClientCertificate, http2))));
       return this;
     }
 
@@ -102,22 +159,9 @@ public final class HttpServer {
      * @throws RuntimeException from Undertow when an address cannot be bound
      */
     public HttpServer start() {
-      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
-      Undertow.Builder b =
-          Undertow.builder()
-              // Undertow's default is at least 2; one per core the process may use (taskset,
-              // container limits) avoids two IO threads fighting over one core
-              .setIoThreads(Runtime.getRuntime().availableProcessors())
-              .setServerOption(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
-              .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
-              .setServerOption(
-                  UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
-              .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
-              .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
-              // HTTP/1.1 keeps connections alive without saying so
-              .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-              .setSocketOption(Options.REUSE_ADDRESSES, true)
-              .setSocketOption(Options.BACKLOG, 1024);
+      Undertow.Builder b = undertow();
+      Undertow.Builder h2 = undertow().setServerOption(UndertowOptions.ENABLE_HTTP2, true);
+      boolean anyH2 = false;
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
       for (Spec s : specs) {
@@ -138,16 +182,71 @@ public final class HttpServer {
             .description("Open connections of the listener that have sent a request")
             .tag("listener", s.name())
             .register(registry);
-        b.addHttpListener(
-            s.address().port(),
-            s.address().host(),
-            new AccessControlHandler(
-                s.rule(), refused, open, new LimitsHandler(limits, observing)));
+        HttpHandler root =
+            new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
+        if (s.https().isEmpty()) {
+          b.addHttpListener(s.address().port(), s.address().host(), root);
+          continue;
+        }
+        Https https = s.https().get();
+        Undertow.ListenerBuilder l =
+            new Undertow.ListenerBuilder()
+                .setType(Undertow.ListenerType.HTTPS)
+                .setHost(s.address().host())
+                .setPort(s.address().port())
+                .setSslContext(https.tls().sslContext())
+                .setRootHandler(root)
+                .setOverrideSocketOptions(
+                    OptionMap.builder()
+                        .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
+                        .set(
+                            Options.SSL_ENABLED_CIPHER_SUITES,
+                            Sequence.of(https.tls().cipherSuites()))
+                        .set(
+                            Options.SSL_CLIENT_AUTH_MODE,
+                            https.requireClientCertificate()
+                                ? SslClientAuthMode.REQUIRED
+                                : SslClientAuthMode.NOT_REQUESTED)
+                        .getMap());
+        if (https.http2()) {
+          h2.addListener(l);
+          anyH2 = true;
+        } else {
+          b.addListener(l);
+        }
       }
       Undertow undertow = b.build();
       undertow.start();
-      HttpServer server = new HttpServer(undertow, List.copyOf(specs), observed, logs);
-      return server;
+      Optional<Undertow> second = Optional.empty();
+      if (anyH2) {
+        Undertow u = h2.setWorker(undertow.getWorker()).build();
+        try {
+          u.start();
+        } catch (RuntimeException e) {
+          undertow.stop();
+          throw e;
+        }
+        second = Optional.of(u);
+      }
+      return new HttpServer(undertow, second, List.copyOf(specs), observed, logs);
+    }
+
+    private Undertow.Builder undertow() {
+      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
+      return Undertow.builder()
+          // Undertow's default is at least 2; one per core the process may use (taskset,
+          // container limits) avoids two IO threads fighting over one core
+          .setIoThreads(Runtime.getRuntime().availableProcessors())
+          .setServerOption(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
+          .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
+          .setServerOption(
+              UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
+          .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
+          .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
+          // HTTP/1.1 keeps connections alive without saying so
+          .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          .setSocketOption(Options.REUSE_ADDRESSES, true)
+          .setSocketOption(Options.BACKLOG, 1024);
     }
 
     private static int millis(Duration d) {
@@ -159,10 +258,16 @@ public final class HttpServer {
   public List<Bound> listeners() {
     List<Bound> bound = new ArrayList<>();
     List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-    for (int i = 0; i < specs.size(); i++) {
-      InetSocketAddress a = (InetSocketAddress) infos.get(i).getAddress();
+    List<Undertow.ListenerInfo> h2Infos = h2.map(Undertow::getListenerInfo).orElse(List.of());
+    int plain = 0;
+    int secure = 0;
+    for (Spec s : specs) {
+      boolean onH2 = s.https().map(Https::http2).orElse(false);
+      Undertow.ListenerInfo info = onH2 ? h2Infos.get(secure++) : infos.get(plain++);
+      InetSocketAddress a = (InetSocketAddress) info.getAddress();
       bound.add(
-          new Bound(specs.get(i).name(), new HostPort(specs.get(i).address().host(), a.getPort())));
+          new Bound(
+              s.name(), new HostPort(s.address().host(), a.getPort()), s.https().isPresent()));
     }
     return bound;
   }
@@ -199,6 +304,8 @@ public final class HttpServer {
 
   /** Closes every listener and connection at once, then flushes the access logs. */
   public void stop() throws InterruptedException {
+    // the HTTP/2 instance borrows the first one's IO threads: it stops first
+    h2.ifPresent(Undertow::stop);
     undertow.stop();
     for (AccessLog log : accessLogs) {
       log.close();

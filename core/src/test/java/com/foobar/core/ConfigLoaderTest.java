@@ -413,4 +413,37 @@ class ConfigLoaderTest {
         .containsExactly(
             "backend.static.memory-cache.max-file-size: must not exceed max-bytes 1MiB, got '2MiB'");
   }
+
+  @Test
+  void backendTls_clientAuthDefaultsToNone_andCaPathResolves() throws IOException {
+    Files.writeString(dir.resolve("c.pem"), "x");
+    Files.writeString(dir.resolve("k.pem"), "x");
+    assertThat(ConfigLoader.load(Optional.empty(), Map.of()).backend().tls()).isEmpty();
+
+    BackendConfig.BackendTlsConfig tls =
+        load("backend: {tls: {cert: c.pem, key: k.pem}}").backend().tls().orElseThrow();
+
+    assertThat(tls.clientAuth()).isEqualTo(BackendConfig.ClientAuth.NONE);
+    assertThat(tls.ca()).isEmpty();
+    assertThat(tls.cert()).isEqualTo(dir.resolve("c.pem"));
+    assertThat(
+            load("backend: {tls: {cert: c.pem, key: k.pem, ca: c.pem, client-auth: required}}")
+                .backend()
+                .tls()
+                .orElseThrow()
+                .ca())
+        .contains(dir.resolve("c.pem"));
+  }
+
+  @Test
+  void backendTls_clientAuthRequiredWithoutCa_isReported() throws IOException {
+    Files.writeString(dir.resolve("c.pem"), "x");
+    Files.writeString(dir.resolve("k.pem"), "x");
+    assertThat(problems("backend: {tls: {cert: c.pem, key: k.pem, client-auth: required}}"))
+        .containsExactly("backend.tls: client-auth: required needs ca (the internal CA's ca.pem)");
+    assertThat(problems("backend: {tls: {cert: c.pem, key: k.pem, client-auth: sometimes}}"))
+        .singleElement()
+        .asString()
+        .startsWith("backend.tls.client-auth:");
+  }
 }

@@ -59,7 +59,8 @@ class ListenerConflictsTest {
             b.drainTimeout(),
             b.apps(),
             b.plugins(),
-            b.upstream()),
+            b.upstream(),
+            b.tls()),
         DEFAULTS.database(),
         new MonitorConfig(HostPort.parse(monitor), m.allow(), m.deny()),
         DEFAULTS.logging());

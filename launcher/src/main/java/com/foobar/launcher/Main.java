@@ -9,9 +9,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code java -jar foobar.jar [--role=lb|backend|monitor|all] [--config=FILE]}: starts the role(s);
- * {@code check-config} validates a configuration. Exit codes: 0 after a clean stop (SIGTERM
- * included), 1 when start-up fails at run time (an address in use), 2 for a usage or configuration
- * error.
+ * {@code check-config} validates a configuration; {@code certs init|issue} runs the internal CA.
+ * Exit codes: 0 after a clean stop (SIGTERM included), 1 when start-up fails at run time (an
+ * address in use), 2 for a usage or configuration error.
  */
 @Command(
     name = "foobar",
@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
       "Runs a whole secured, monitored three-tier website from one jar.",
       "Roles: lb (load balancer), backend (web + app server), monitor, all (default)."
     },
-    subcommands = {CheckConfig.class},
+    subcommands = {CheckConfig.class, Certs.class},
     footer = {
       "",
       "Exit codes: 0 stopped cleanly, 1 failed at run time, 2 usage or configuration error.",
