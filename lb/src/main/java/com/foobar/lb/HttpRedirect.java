@@ -3,6 +3,7 @@ package com.foobar.lb;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import java.util.function.IntSupplier;
 
 /**
  * The plain HTTP listener: {@code 308} to {@code https://<host>[:httpsPort]<path>?<query>} (the
@@ -12,10 +13,11 @@ import io.undertow.util.Headers;
 final class HttpRedirect implements HttpHandler {
   static final String ACME = "/.well-known/acme-challenge/";
 
-  private final int httpsPort;
+  private final IntSupplier httpsPort;
   private final HttpHandler acme;
 
-  HttpRedirect(int httpsPort, HttpHandler acme) {
+  /** {@code httpsPort}: the HTTPS listener's port as bound (known once the listeners started). */
+  HttpRedirect(IntSupplier httpsPort, HttpHandler acme) {
     this.httpsPort = httpsPort;
     this.acme = acme;
   }
@@ -30,11 +32,12 @@ final class HttpRedirect implements HttpHandler {
     if (host.indexOf(':') >= 0) {
       host = "[" + host + "]";
     }
+    int port = httpsPort.getAsInt();
     String query = exchange.getQueryString();
     String location =
         "https://"
             + host
-            + (httpsPort == 443 ? "" : ":" + httpsPort)
+            + (port == 443 ? "" : ":" + port)
             + exchange.getRequestURI()
             + (query.isEmpty() ? "" : "?" + query);
     exchange.setStatusCode(308);

@@ -10,6 +10,7 @@ import com.foobar.core.Metrics;
 import com.foobar.core.RateLimitHandler;
 import com.foobar.core.Readiness;
 import com.foobar.core.RoleServer;
+import com.foobar.core.ServerTls;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.proxy.ProxyHandler;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,19 +47,13 @@ public final class LoadBalancer implements RoleServer {
   public static final AttachmentKey<Boolean> TRUSTED_PEER = FrontHandler.TRUSTED_PEER;
 
   private final HttpServer server;
-  private final TlsListener https;
   private final Readiness readiness;
   private final HealthChecker health;
   private final BalancingClient client;
 
   private LoadBalancer(
-      HttpServer server,
-      TlsListener https,
-      Readiness readiness,
-      HealthChecker health,
-      BalancingClient client) {
+      HttpServer server, Readiness readiness, HealthChecker health, BalancingClient client) {
     this.server = server;
-    this.https = https;
     this.readiness = readiness;
     this.health = health;
     this.client = client;
@@ -74,7 +70,7 @@ public final class LoadBalancer implements RoleServer {
    *     JDK's defaults
    */
   public static LoadBalancer start(
-      LbConfig config, Metrics metrics, SSLContext https, Optional<SSLContext> upstream) {
+      LbConfig config, Metrics metrics, ServerTls https, Optional<SSLContext> upstream) {
     return start(config, metrics, https, upstream, Ticker.systemTicker());
   }
 
@@ -98,7 +94,7 @@ public final class LoadBalancer implements RoleServer {
   static LoadBalancer start(
       LbConfig config,
       Metrics metrics,
-      SSLContext tls,
+      ServerTls tls,
       Optional<SSLContext> upstream,
       Ticker ticker) {
     List<Upstream> upstreams = new ArrayList<>();
@@ -131,62 +127,72 @@ public final class LoadBalancer implements RoleServer {
         config.hsts().equalsIgnoreCase("off") ? Optional.empty() : Optional.of(config.hsts());
     AccessRule publicRule = AccessRule.of(config.allow(), config.deny());
     HealthChecker checker = new HealthChecker(upstreams, config.health(), upstream);
-    TlsListener httpsListener = null;
+    AtomicInteger httpsPort = new AtomicInteger(config.https().port());
+    Readiness readiness = new Readiness();
+    HttpServer server =
+        HttpServer.builder(config.limits(), metrics.registry())
+            .httpsListener(
+                HTTPS_LISTENER,
+                config.https(),
+                publicRule,
+                Optional.empty(),
+                "proxy",
+                guarded(
+                    config,
+                    metrics,
+                    ticker,
+                    HTTPS_LISTENER,
+                    new FrontHandler(hsts, maxBody, proxy)),
+                tls,
+                false,
+                true)
+            .listener(
+                HTTP_LISTENER,
+                config.http(),
+                publicRule,
+                Optional.empty(),
+                "redirect",
+                guarded(
+                    config,
+                    metrics,
+                    ticker,
+                    HTTP_LISTENER,
+                    new HttpRedirect(
+                        httpsPort::get, new FrontHandler(Optional.empty(), maxBody, proxy))))
+            .listener(
+                ADMIN_LISTENER,
+                config.admin(),
+                AccessRule.of(config.adminAccess()),
+                Optional.empty(),
+                "other",
+                AdminHandler.create(
+                    readiness,
+                    metrics,
+                    new StatsPage(upstreams, meters, ticker, LoadBalancer::notFound)))
+            .start();
     try {
-      httpsListener =
-          TlsListener.start(
-              config.https(),
-              tls,
-              config.limits(),
-              publicRule,
-              guarded(
-                  config, metrics, ticker, HTTPS_LISTENER, new FrontHandler(hsts, maxBody, proxy)));
-      Readiness readiness = new Readiness();
-      HttpServer server =
-          HttpServer.builder(config.limits(), metrics.registry())
-              .listener(
-                  HTTP_LISTENER,
-                  config.http(),
-                  publicRule,
-                  Optional.empty(),
-                  "redirect",
-                  guarded(
-                      config,
-                      metrics,
-                      ticker,
-                      HTTP_LISTENER,
-                      new HttpRedirect(
-                          httpsListener.address().port(),
-                          new FrontHandler(Optional.empty(), maxBody, proxy))))
-              .listener(
-                  ADMIN_LISTENER,
-                  config.admin(),
-                  AccessRule.of(config.adminAccess()),
-                  Optional.empty(),
-                  "other",
-                  AdminHandler.create(
-                      readiness,
-                      metrics,
-                      new StatsPage(upstreams, meters, ticker, LoadBalancer::notFound)))
-              .start();
+      httpsPort.set(server.address(HTTPS_LISTENER).port());
       checker.start();
       readiness.ready();
-      LoadBalancer lb = new LoadBalancer(server, httpsListener, readiness, checker, client);
+      LoadBalancer lb = new LoadBalancer(server, readiness, checker, client);
       log.atInfo()
           .addKeyValue("event", "lb.ready")
           .addKeyValue("role", "lb")
-          .addKeyValue("https", httpsListener.address().url("https"))
+          .addKeyValue("https", server.address(HTTPS_LISTENER).url("https"))
           .addKeyValue("http", server.address(HTTP_LISTENER).url("http"))
           .addKeyValue("admin", server.address(ADMIN_LISTENER).url("http"))
           .addKeyValue("backends", upstreams.toString())
           .addKeyValue("balance", config.balance().name())
-          .log("lb serving {} over {}", httpsListener.address(), upstreams);
+          .log("lb serving {} over {}", server.address(HTTPS_LISTENER), upstreams);
       return lb;
     } catch (RuntimeException e) {
       checker.close();
       client.close();
-      if (httpsListener != null) {
-        httpsListener.stop();
+      try {
+        server.stop();
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+        e.addSuppressed(interrupted);
       }
       throw e;
     }
@@ -200,7 +206,7 @@ public final class LoadBalancer implements RoleServer {
 
   /** The HTTPS listener's address as bound. */
   public HostPort httpsAddress() {
-    return https.address();
+    return server.address(HTTPS_LISTENER);
   }
 
   @Override
@@ -210,10 +216,7 @@ public final class LoadBalancer implements RoleServer {
 
   @Override
   public List<HttpServer.Bound> listeners() {
-    List<HttpServer.Bound> all = new ArrayList<>();
-    all.add(new HttpServer.Bound(HTTPS_LISTENER, https.address()));
-    all.addAll(server.listeners());
-    return all;
+    return server.listeners();
   }
 
   @Override
@@ -224,18 +227,13 @@ public final class LoadBalancer implements RoleServer {
   @Override
   public boolean drain(Duration timeout) throws InterruptedException {
     readiness.draining();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    boolean httpsDone = https.drain(deadline);
-    long left = Math.max(0, deadline - System.nanoTime());
-    boolean httpDone = server.drain(List.of(HTTP_LISTENER), Duration.ofNanos(left));
-    return httpsDone && httpDone;
+    return server.drain(List.of(HTTPS_LISTENER, HTTP_LISTENER), timeout);
   }
 
   @Override
   public void stop() throws InterruptedException {
     try {
       health.close();
-      https.stop();
       server.stop();
     } finally {
       client.close();

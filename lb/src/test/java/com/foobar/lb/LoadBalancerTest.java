@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
+import com.foobar.core.ServerTls;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The lb end to end: real HTTPS listener, real backends on loopback. */
 class LoadBalancerTest {
   @TempDir static Path dir;
-  static SSLContext tls;
+  static ServerTls tls;
+  static SSLContext clientTls;
 
   private final List<Tiny> backends = new ArrayList<>();
   private final Metrics metrics = Metrics.create("test");
@@ -45,7 +47,8 @@ class LoadBalancerTest {
 
   @BeforeAll
   static void certificate() throws Exception {
-    tls = TestLb.selfSigned(dir);
+    tls = TestLb.selfSigned();
+    clientTls = TestLb.trusting(tls);
   }
 
   @AfterEach
@@ -113,7 +116,7 @@ class LoadBalancerTest {
     lb = LoadBalancer.start(config.build(), metrics, tls, Optional.empty());
     client =
         HttpClient.newBuilder()
-            .sslContext(tls)
+            .sslContext(clientTls)
             .version(HttpClient.Version.HTTP_2)
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(5))
@@ -281,7 +284,7 @@ class LoadBalancerTest {
 
   /** One HTTP/1.1 GET over TLS from {@code localAddress}; returns the status line. */
   private String getFrom(String localAddress, String path) throws Exception {
-    javax.net.ssl.SSLSocketFactory factory = tls.getSocketFactory();
+    javax.net.ssl.SSLSocketFactory factory = clientTls.getSocketFactory();
     try (java.net.Socket plain = new java.net.Socket()) {
       plain.bind(new InetSocketAddress(localAddress, 0));
       plain.connect(new InetSocketAddress("127.0.0.1", lb.httpsAddress().port()), 5000);

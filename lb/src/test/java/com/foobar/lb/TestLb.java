@@ -6,18 +6,16 @@ import com.foobar.core.DataSize;
 import com.foobar.core.HostPort;
 import com.foobar.core.HttpLimits;
 import com.foobar.core.LbConfig;
+import com.foobar.core.ServerTls;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.KeyStore;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -94,48 +92,23 @@ final class TestLb {
     }
   }
 
-  /** A real TLS context from a self-signed PKCS12 made by the JDK's keytool; trusts itself. */
-  static SSLContext selfSigned(Path dir) throws Exception {
-    Path store = dir.resolve("lb.p12");
-    if (!Files.exists(store)) {
-      Process p =
-          new ProcessBuilder(
-                  Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
-                  "-genkeypair",
-                  "-alias",
-                  "lb",
-                  "-keyalg",
-                  "EC",
-                  "-dname",
-                  "CN=localhost",
-                  "-ext",
-                  "SAN=dns:localhost,ip:127.0.0.1",
-                  "-validity",
-                  "2",
-                  "-storetype",
-                  "PKCS12",
-                  "-keystore",
-                  store.toString(),
-                  "-storepass",
-                  "changeit")
-              .redirectErrorStream(true)
-              .start();
-      p.getInputStream().readAllBytes();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("keytool failed");
-      }
-    }
-    KeyStore ks = KeyStore.getInstance("PKCS12");
-    try (var in = Files.newInputStream(store)) {
-      ks.load(in, "changeit".toCharArray());
-    }
-    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-    kmf.init(ks, "changeit".toCharArray());
+  /** A self-signed certificate for localhost/127.0.0.1 from core's TLS material. */
+  static ServerTls selfSigned() {
+    return ServerTls.builder(LoadBalancer.HTTPS_LISTENER)
+        .selfSigned("localhost", Clock.systemUTC())
+        .build();
+  }
+
+  /** A client context that trusts exactly {@code server}'s certificate. */
+  static SSLContext trusting(ServerTls server) throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("lb", server.current().leaf());
     TrustManagerFactory tmf =
         TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(ks);
+    tmf.init(trust);
     SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    ctx.init(null, tmf.getTrustManagers(), null);
     return ctx;
   }
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Load balancer: foobar lb vs HAProxy 2.6 (1 thread), same origin, same machine, same run.
+# The origin (nginx, 1 worker, a 1 KiB file) and the load generator share core 0; the proxy under
+# test is pinned alone to core 1. Each case: warm-up, then ROUNDS alternating runs of DURATION s.
+# Cases: HTTP/1.1 keep-alive; HTTPS keep-alive; HTTPS with a new TLS connection per request
+# (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio.
+# Usage: bash bench/lb.sh             (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
+
+need=()
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -f target/foobar.jar ] || mvn -B -q -ntp package -DskipTests
+
+work=$(mktemp -d /tmp/foobar-bench-lb.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+ORIGIN=18180; HA_HTTP=18181; HA_HTTPS=18182; FB_HTTP=18183; FB_HTTPS=18184; FB_ADMIN=18185
+mkdir -p "$work/site" "$work/nginx/logs"
+head -c 1024 /dev/urandom > "$work/site/1k.bin"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$ORIGIN; root $work/site; }
+}
+CONF
+taskset -c 0 "$NGINX" -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
+
+# one ECDSA P-256 certificate for both proxies
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+cat "$work/cert.pem" "$work/key.pem" > "$work/haproxy.pem"
+
+cat > "$work/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 20000
+  tune.ssl.default-dh-param 2048
+  ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend plain
+  bind 127.0.0.1:$HA_HTTP
+  default_backend origin
+frontend tls
+  bind 127.0.0.1:$HA_HTTPS ssl crt $work/haproxy.pem alpn h2,http/1.1
+  default_backend origin
+backend origin
+  http-reuse always
+  server o1 127.0.0.1:$ORIGIN
+CONF
+taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db & pids+=($!)
+
+cat > "$work/foobar.yml" <<CONF
+lb:
+  http: 127.0.0.1:$FB_HTTP
+  https: 127.0.0.1:$FB_HTTPS
+  admin: 127.0.0.1:$FB_ADMIN
+  tls: {cert: $work/cert.pem, key: $work/key.pem}
+  hsts: "off"
+  rate-limit: {enabled: false, rate: 1, burst: 1}
+  backends: [http://127.0.0.1:$ORIGIN]
+  health: {path: /1k.bin, interval: 2s, timeout: 1s, rise: 1, fall: 3}
+CONF
+# shellcheck disable=SC2086
+taskset -c 1 java $JVM_OPTS -jar target/foobar.jar --role=lb --config="$work/foobar.yml" \
+  > "$work/foobar.log" 2>&1 & pids+=($!)
+for _ in $(seq 300); do
+  curl -fs "http://127.0.0.1:$FB_ADMIN/ready" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fs "http://127.0.0.1:$FB_ADMIN/ready" >/dev/null || { tail -20 "$work/foobar.log"; exit 1; }
+
+# prints "req/s p99_ms"
+wrk_run() { # $1 url, $2 seconds, rest: extra wrk args
+  local out
+  out=$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$2"s --latency "${@:3}" "$1")
+  python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+print(f"{rps:.0f} {p99:.2f}" + (f" non2xx={errors.group(1)}" if errors else ""))
+PY
+}
+h2_run() { # $1 url, $2 seconds
+  local out
+  out=$(taskset -c 0 h2load -c"$CONNECTIONS" -m10 -D"$2" "$1" 2>&1)
+  python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+rps = float(re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", out).group(1))
+# h2load prints request latency as: time for request: min max mean sd +/- sd (no p99)
+m = re.search(r"time for request:\s+\S+\s+(\S+)\s+(\S+)", out)
+def ms(v):
+    n = float(re.match(r"[\d.]+", v).group(0)); u = v[len(re.match(r"[\d.]+", v).group(0)):]
+    return n * {"us": 0.001, "ms": 1, "s": 1000}[u]
+failed = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", out)
+print(f"{rps:.0f} max={ms(m.group(1)):.2f} mean={ms(m.group(2)):.2f}" + (f" failed={failed.group(2)}" if failed and failed.group(2) != '0' else ""))
+PY
+}
+
+run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: extra wrk args
+  local name=$1 kind=$2 ha=$3 fb=$4; shift 4
+  local ratios=()
+  if [ "$kind" = wrk ]; then
+    wrk_run "$ha" "$WARMUP" "$@" >/dev/null; wrk_run "$fb" "$WARMUP" "$@" >/dev/null
+  else
+    h2_run "$ha" "$WARMUP" >/dev/null; h2_run "$fb" "$WARMUP" >/dev/null
+  fi
+  for r in $(seq "$ROUNDS"); do
+    if [ "$kind" = wrk ]; then
+      read -r ha_rps ha_p99 ha_rest <<<"$(wrk_run "$ha" "$DURATION" "$@")"
+      read -r fb_rps fb_p99 fb_rest <<<"$(wrk_run "$fb" "$DURATION" "$@")"
+    else
+      read -r ha_rps ha_p99 ha_rest <<<"$(h2_run "$ha" "$DURATION")"
+      read -r fb_rps fb_p99 fb_rest <<<"$(h2_run "$fb" "$DURATION")"
+    fi
+    ratio=$(python3 -c "print(f'{$fb_rps/$ha_rps:.3f}')")
+    ratios+=("$ratio")
+    printf '%-30s round %d  haproxy %8s req/s p99 %-14s foobar %8s req/s p99 %-14s ratio %s %s %s\n' \
+      "$name" "$r" "$ha_rps" "$ha_p99" "$fb_rps" "$fb_p99" "$ratio" "${ha_rest:-}" "${fb_rest:-}"
+  done
+  printf '%-30s median foobar/haproxy: %s\n' "$name" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+}
+
+echo "origin nginx :$ORIGIN on core 0 with the load generator; the proxy under test alone on core 1"
+run_case "HTTP/1.1 keep-alive" wrk "http://127.0.0.1:$HA_HTTP/1k.bin" "http://127.0.0.1:$FB_HTTP/1k.bin"
+run_case "HTTPS keep-alive" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"
+run_case "HTTPS new TLS per request" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin" -H "Connection: close"
+run_case "HTTP/2 (h2load -m10)" h2 "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"
