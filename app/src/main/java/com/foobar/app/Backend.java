@@ -89,6 +89,8 @@ public final class Backend implements RoleServer {
       site = new AppRouter(apps.routes(), maxBody, site);
     }
     Readiness readiness = new Readiness();
+    // the lb's health checks ask the site listener for /ready (lb.health.path)
+    site = AdminHandler.readinessProbe(readiness, site);
     HttpServer.Builder listeners = HttpServer.builder(config.limits(), metrics.registry());
     Optional<ServerTls> tls = config.tls().map(Backend::serverTls);
     if (tls.isPresent()) {

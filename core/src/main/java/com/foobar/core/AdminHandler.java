@@ -27,6 +27,25 @@ public final class AdminHandler implements HttpHandler {
     return new AdminHandler(readiness, metrics, fallback);
   }
 
+  /**
+   * {@code GET /ready} answered from {@code readiness} in front of {@code next}, for a role's
+   * public listener: the lb's health checks ({@code lb.health.path}) reach a backend's site
+   * listener, and a draining backend answers 503 there too. Every other path goes to {@code next}.
+   */
+  public static HttpHandler readinessProbe(Readiness readiness, HttpHandler next) {
+    return exchange -> {
+      boolean readOnly =
+          exchange.getRequestMethod().equals(Methods.GET)
+              || exchange.getRequestMethod().equals(Methods.HEAD);
+      if (exchange.getRelativePath().equals("/ready") && readOnly) {
+        exchange.putAttachment(HttpMetrics.ROUTE, "/ready");
+        ready(exchange, readiness);
+      } else {
+        next.handleRequest(exchange);
+      }
+    };
+  }
+
   /** The admin routes alone; unknown paths get 404. */
   public static AdminHandler create(Readiness readiness, Metrics metrics) {
     return new AdminHandler(readiness, metrics, AdminHandler::notFound);
@@ -50,13 +69,7 @@ public final class AdminHandler implements HttpHandler {
     }
     switch (path) {
       case "/health" -> json(exchange, StatusCodes.OK, "{\"status\":\"up\"}\n");
-      case "/ready" -> {
-        Readiness.State state = readiness.state();
-        json(
-            exchange,
-            state == Readiness.State.READY ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE,
-            "{\"status\":\"" + state.name().toLowerCase(java.util.Locale.ROOT) + "\"}\n");
-      }
+      case "/ready" -> ready(exchange, readiness);
       default -> {
         if (exchange.isInIoThread()) {
           // rendering every meter can take a while; keep it off the IO thread
@@ -67,6 +80,14 @@ public final class AdminHandler implements HttpHandler {
         exchange.getResponseSender().send(metrics.scrape());
       }
     }
+  }
+
+  private static void ready(HttpServerExchange exchange, Readiness readiness) {
+    Readiness.State state = readiness.state();
+    json(
+        exchange,
+        state == Readiness.State.READY ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE,
+        "{\"status\":\"" + state.name().toLowerCase(java.util.Locale.ROOT) + "\"}\n");
   }
 
   private static void json(HttpServerExchange exchange, int status, String body) {

@@ -1,14 +1,20 @@
 package com.foobar.launcher;
 
 import com.foobar.app.Backend;
+import com.foobar.core.BackendConfig;
 import com.foobar.core.ConfigException;
 import com.foobar.core.ConfigLoader;
 import com.foobar.core.FoobarConfig;
 import com.foobar.core.HttpServer;
+import com.foobar.core.LbConfig;
 import com.foobar.core.Logging;
 import com.foobar.core.Metrics;
+import com.foobar.core.PeerTls;
 import com.foobar.core.Role;
 import com.foobar.core.RoleServer;
+import com.foobar.core.ServerTls;
+import com.foobar.core.TlsMaterialException;
+import com.foobar.lb.LoadBalancer;
 import com.foobar.replication.Database;
 import com.foobar.replication.Databases;
 import java.io.IOException;
@@ -17,6 +23,7 @@ import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -25,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,11 +89,32 @@ final class Launch {
     List<RoleServer> started = new ArrayList<>();
     List<AutoCloseable> resources = new ArrayList<>();
     try {
-      if (runnable.contains(Role.BACKEND)) {
-        Database database = openDatabase(config, metrics);
-        resources.add(database);
-        started.add(Backend.start(config.backend(), database, metrics));
+      if (all) {
+        AllMode.Site site = AllMode.wire(config, Path.of("data"), Clock.systemUTC());
+        if (!site.backends().isEmpty()) {
+          Database database = openDatabase(config, metrics);
+          resources.add(database);
+          for (BackendConfig backend : site.backends()) {
+            started.add(Backend.start(backend, database, metrics));
+          }
+        }
+        // first in the list: on SIGTERM the lb drains before the backends behind it
+        started.add(0, startLb(site.lb(), config.site(), metrics, resources));
+      } else {
+        if (runnable.contains(Role.BACKEND)) {
+          Database database = openDatabase(config, metrics);
+          resources.add(database);
+          started.add(Backend.start(config.backend(), database, metrics));
+        }
+        if (runnable.contains(Role.LB)) {
+          started.add(startLb(config.lb(), config.site(), metrics, resources));
+        }
       }
+    } catch (TlsMaterialException e) {
+      err.println("config error: " + e.getMessage());
+      stopAll(started);
+      closeAll(resources, log);
+      return 2;
     } catch (ConfigException e) {
       for (String p : e.problems()) {
         err.println("config error: " + p);
@@ -103,7 +132,11 @@ final class Launch {
       closeAll(resources, log);
       return 1;
     }
-    Duration drainTimeout = config.backend().drainTimeout();
+    Duration drainTimeout =
+        runnable.contains(Role.LB)
+                && config.lb().drainTimeout().compareTo(config.backend().drainTimeout()) > 0
+            ? config.lb().drainTimeout()
+            : config.backend().drainTimeout();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(() -> shutdown(started, resources, drainTimeout, metrics, log), "drain"));
@@ -167,6 +200,31 @@ final class Launch {
     b.append(String.format("  %-14s %d ms%n", "ready in", toReady.toMillis()));
     err.print(b);
     err.flush();
+  }
+
+  /**
+   * Starts role lb: its certificate from {@code lb.tls} (or self-signed for {@code site}) and
+   * {@code lb.sni}, watched for changes, and TLS towards the backends from {@code lb.upstream-tls}.
+   *
+   * @throws TlsMaterialException when a certificate or key cannot be used (a config error)
+   */
+  private static LoadBalancer startLb(
+      LbConfig lb, String site, Metrics metrics, List<AutoCloseable> resources) {
+    ServerTls.Builder builder = ServerTls.builder("lb-https");
+    if (lb.tls().isPresent()) {
+      builder.certificate("lb.tls", lb.tls().get());
+    } else {
+      builder.selfSigned(site, Clock.systemUTC());
+    }
+    for (int i = 0; i < lb.sni().size(); i++) {
+      builder.sni("lb.sni[" + i + "]", lb.sni().get(i));
+    }
+    ServerTls tls = builder.build();
+    resources.add(tls);
+    tls.watch(Duration.ofSeconds(2));
+    Optional<SSLContext> upstream =
+        lb.upstreamTls().map(t -> PeerTls.client("lb.upstream-tls", t.ca(), t.cert(), t.key()));
+    return LoadBalancer.start(lb, metrics, tls, upstream);
   }
 
   /**

@@ -8,7 +8,7 @@ import java.util.Set;
 /** Parses {@code --role} and knows which roles this build can run. */
 final class Roles {
   /** Roles built so far; the others are refused rather than pretended. */
-  static final Set<Role> BUILT = EnumSet.of(Role.BACKEND);
+  static final Set<Role> BUILT = EnumSet.of(Role.LB, Role.BACKEND);
 
   private Roles() {}
 

@@ -73,7 +73,7 @@ class CommandLineIT {
 
   @Test
   void roleNotBuiltYet_isRefusedWithExit2() throws Exception {
-    for (String role : new String[] {"lb", "monitor"}) {
+    for (String role : new String[] {"monitor"}) {
       JarProcess run = JarProcess.run(dir, "--role=" + role);
       assertThat(run.exitCode()).isEqualTo(2);
       assertThat(run.stderr()).contains("role " + role + " is not built yet");

@@ -80,6 +80,29 @@ final class JarProcess implements AutoCloseable {
     t.start();
   }
 
+  /**
+   * Polls the lb's {@code /stats?format=json} until {@code count} backends are {@code up} (the lb
+   * is ready before its first health checks passed), for at most 20 s.
+   */
+  static void awaitBackendsUp(String statsUrl, int count) throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    String body = "";
+    while (System.nanoTime() < deadline) {
+      body =
+          client
+              .send(
+                  HttpRequest.newBuilder(URI.create(statsUrl)).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      if (body.split("\"state\":\"up\"", -1).length - 1 >= count) {
+        return;
+      }
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    throw new AssertionError(count + " backends not up within 20 s: " + body);
+  }
+
   /** Polls {@code url} until it answers 200, for at most {@code timeout}. */
   void awaitReady(String url, Duration timeout) throws Exception {
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();

@@ -22,23 +22,52 @@ class LifecycleIT {
   @TempDir Path dir;
 
   @Test
-  void roleAll_withoutConfig_servesBundledSite() throws Exception {
+  void roleAll_withoutConfig_servesTheSiteThroughTheLb_toTwoBackends_overMutualTls()
+      throws Exception {
     try (JarProcess jar = JarProcess.start(dir)) {
-      jar.awaitReady("http://127.0.0.1:9102/ready", Duration.ofSeconds(20));
-      HttpResponse<String> home =
+      jar.awaitReady("http://127.0.0.1:9101/ready", Duration.ofSeconds(30));
+      JarProcess.awaitBackendsUp("http://127.0.0.1:9101/stats?format=json", 2);
+
+      // HTTPS (self-signed for the site) and HTTP/2 by ALPN, through the lb
+      LinksJarIT.Curl home = LinksJarIT.curl("--http2", "https://localhost:8443/");
+      assertThat(home.status()).isEqualTo(200);
+      assertThat(home.headers())
+          .startsWith("HTTP/2 200")
+          .containsIgnoringCase("strict-transport-security");
+      assertThat(home.body()).containsIgnoringCase("foobar").contains("</html>");
+      for (int i = 0; i < 10; i++) {
+        assertThat(LinksJarIT.curl("https://localhost:8443/robots.txt").status()).isEqualTo(200);
+      }
+      String stats =
           HttpClient.newHttpClient()
               .send(
-                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:8081/")).build(),
-                  HttpResponse.BodyHandlers.ofString());
-      assertThat(home.statusCode()).isEqualTo(200);
-      assertThat(home.headers().firstValue("content-type"))
-          .hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
-      assertThat(home.body()).containsIgnoringCase("foobar").contains("</html>");
-      String banner = jar.stderr();
-      assertThat(banner)
-          .contains("role all: backend")
-          .contains("http://127.0.0.1:8081")
-          .contains("http://127.0.0.1:9102")
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:9101/stats?format=json"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(stats).contains("https://127.0.0.1:8081", "https://127.0.0.1:8082");
+      assertThat(stats).doesNotContain("\"requests\":0,");
+
+      // plain HTTP redirects to HTTPS, same host and path
+      LinksJarIT.Curl redirect = LinksJarIT.curl("http://localhost:8080/a/b?c=d");
+      assertThat(redirect.status()).isEqualTo(308);
+      assertThat(redirect.headers())
+          .containsIgnoringCase("location: https://localhost:8443/a/b?c=d");
+
+      // a backend refuses a peer without a certificate from the internal CA
+      Process direct =
+          new ProcessBuilder("curl", "-sk", "--max-time", "5", "https://127.0.0.1:8081/")
+              .redirectErrorStream(true)
+              .start();
+      direct.getInputStream().readAllBytes();
+      assertThat(direct.waitFor()).as("curl exit code without a client certificate").isNotZero();
+      assertThat(dir.resolve("data/certs/ca.pem")).exists();
+
+      assertThat(jar.stderr())
+          .contains("role all: lb, backend")
+          .contains("https://0.0.0.0:8443")
+          .contains("https://127.0.0.1:8081")
+          .contains("https://127.0.0.1:8082")
           .contains("(embedded defaults)")
           .containsPattern("ready in\\s+\\d+ ms");
       assertThat(jar.terminate()).isZero();

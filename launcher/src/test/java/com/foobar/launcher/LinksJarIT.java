@@ -25,29 +25,30 @@ class LinksJarIT {
   @Test
   void roleAll_withoutConfig_createRedirectStats_withCurl() throws Exception {
     try (JarProcess jar = JarProcess.start(dir)) {
-      jar.awaitReady("http://127.0.0.1:9102/ready", Duration.ofSeconds(30));
+      jar.awaitReady("http://127.0.0.1:9101/ready", Duration.ofSeconds(30));
       assertThat(jar.stderr()).contains("embedded H2 (MySQL mode) at " + dir.toRealPath());
+      String site = "https://127.0.0.1:8443"; // through the lb (self-signed: curl -k)
+      JarProcess.awaitBackendsUp("http://127.0.0.1:9101/stats?format=json", 2);
 
-      Curl created =
-          postJson("http://127.0.0.1:8081/api/links", "{\"url\":\"https://example.com/a?b=c\"}");
+      Curl created = postJson(site + "/api/links", "{\"url\":\"https://example.com/a?b=c\"}");
       assertThat(created.status()).isEqualTo(201);
       JsonNode link = JSON.readTree(created.body());
       String code = link.path("code").asText();
       assertThat(code).matches("[A-Za-z0-9]{7}");
       assertThat(link.path("url").asText()).isEqualTo("https://example.com/a?b=c");
-      assertThat(link.path("short").asText()).isEqualTo("http://127.0.0.1:8081/r/" + code);
+      assertThat(link.path("short").asText()).isEqualTo(site + "/r/" + code);
 
-      Curl redirect = curl("http://127.0.0.1:8081/r/" + code);
+      Curl redirect = curl(site + "/r/" + code);
       assertThat(redirect.status()).isEqualTo(302);
       assertThat(redirect.headers()).containsIgnoringCase("location: https://example.com/a?b=c");
 
-      assertThat(curl("http://127.0.0.1:8081/r/nope-nope").status()).isEqualTo(404);
+      assertThat(curl(site + "/r/nope-nope").status()).isEqualTo(404);
 
       // clicks are flushed in batches (every second by default): poll, bounded
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       JsonNode stats;
       do {
-        Curl s = curl("http://127.0.0.1:8081/api/links/" + code);
+        Curl s = curl(site + "/api/links/" + code);
         assertThat(s.status()).isEqualTo(200);
         stats = JSON.readTree(s.body());
       } while (stats.path("clicks").asLong() < 1 && System.nanoTime() < deadline);
@@ -111,7 +112,8 @@ class LinksJarIT {
 
   /** Runs the curl binary; {@code -i} output split into status, headers and body. */
   static Curl curl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of("curl", "-s", "-i", "--max-time", "10"));
+    // -k: role all's lb has a self-signed certificate
+    List<String> command = new ArrayList<>(List.of("curl", "-s", "-k", "-i", "--max-time", "10"));
     command.addAll(List.of(args));
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
