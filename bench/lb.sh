@@ -84,6 +84,7 @@ taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db & pids+=($!)
 cat > "$work/foobar.yml" <<CONF
 lb:
   http: 127.0.0.1:$FB_HTTP
+  redirect-http: false
   https: 127.0.0.1:$FB_HTTPS
   admin: 127.0.0.1:$FB_ADMIN
   tls: {cert: $work/cert.pem, key: $work/key.pem}

@@ -11,6 +11,8 @@ import java.util.Optional;
  *
  * @param https the HTTPS listener address (HTTP/2 and HTTP/1.1 by ALPN)
  * @param http the plain HTTP listener: 308 to https, except {@code /.well-known/acme-challenge/}
+ * @param redirectHttp {@code false} makes the HTTP listener proxy like the HTTPS one instead of
+ *     redirecting (TLS terminated in front of the lb, or traffic inside a private network)
  * @param admin the admin listener ({@code /health /ready /metrics /stats})
  * @param adminAccess who may reach the admin listener
  * @param tls the default certificate chain and key; empty means a self-signed certificate for
@@ -43,6 +45,7 @@ import java.util.Optional;
 public record LbConfig(
     HostPort https,
     HostPort http,
+    boolean redirectHttp,
     HostPort admin,
     AccessConfig adminAccess,
     Optional<TlsConfig> tls,

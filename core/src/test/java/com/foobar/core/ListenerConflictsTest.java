@@ -24,6 +24,7 @@ class ListenerConflictsTest {
         new LbConfig(
             HostPort.parse(lbHttps),
             HostPort.parse(lbHttp),
+            lb.redirectHttp(),
             HostPort.parse(lbAdmin),
             lb.adminAccess(),
             lb.tls(),

@@ -85,6 +85,7 @@ final class AllMode {
         new LbConfig(
             lb.https(),
             lb.http(),
+            lb.redirectHttp(),
             lb.admin(),
             lb.adminAccess(),
             lb.tls(),

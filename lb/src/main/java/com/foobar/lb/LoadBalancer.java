@@ -157,8 +157,10 @@ public final class LoadBalancer implements RoleServer {
                     metrics,
                     ticker,
                     HTTP_LISTENER,
-                    new HttpRedirect(
-                        httpsPort::get, new FrontHandler(Optional.empty(), maxBody, proxy))))
+                    config.redirectHttp()
+                        ? new HttpRedirect(
+                            httpsPort::get, new FrontHandler(Optional.empty(), maxBody, proxy))
+                        : new FrontHandler(Optional.empty(), maxBody, proxy)))
             .listener(
                 ADMIN_LISTENER,
                 config.admin(),

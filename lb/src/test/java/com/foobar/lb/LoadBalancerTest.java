@@ -328,6 +328,20 @@ class LoadBalancerTest {
   }
 
   @Test
+  void redirectHttpOff_theHttpListenerProxies() throws Exception {
+    Tiny a = tiny("a");
+    TestLb config = new TestLb().backend(a.url(), 1);
+    config.redirectHttp = false;
+    start(config);
+
+    HttpResponse<String> r = get(url(LoadBalancer.HTTP_LISTENER, "/plain"));
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).isEqualTo("a");
+    assertThat(a.lastHeaders).containsEntry("x-forwarded-proto", "http");
+  }
+
+  @Test
   void queueFull_gets503() throws Exception {
     Tiny a = tiny("a");
     TestLb config = new TestLb().backend(a.url(), 1);

@@ -34,6 +34,7 @@ final class TestLb {
   String hsts = "max-age=63072000; includeSubDomains";
   LbConfig.RateLimitConfig rateLimit = new LbConfig.RateLimitConfig(false, 100, 200);
   List<Cidr> trustedProxies = List.of();
+  boolean redirectHttp = true;
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -46,6 +47,7 @@ final class TestLb {
     return new LbConfig(
         any,
         any,
+        redirectHttp,
         any,
         new AccessConfig(all, List.of()),
         Optional.empty(),
