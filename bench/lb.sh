@@ -60,7 +60,7 @@ cat "$work/cert.pem" "$work/key.pem" > "$work/haproxy.pem"
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread 1
-  maxconn 20000
+  maxconn 8000
   tune.ssl.default-dh-param 2048
   ssl-default-bind-options ssl-min-ver TLSv1.2
 defaults
@@ -79,7 +79,7 @@ backend origin
   http-reuse always
   server o1 127.0.0.1:$ORIGIN
 CONF
-taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db & pids+=($!)
+taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
 
 cat > "$work/foobar.yml" <<CONF
 lb:
@@ -101,6 +101,8 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 curl -fs "http://127.0.0.1:$FB_ADMIN/ready" >/dev/null || { tail -20 "$work/foobar.log"; exit 1; }
+curl -fs -o /dev/null "http://127.0.0.1:$HA_HTTP/1k.bin" || { cat "$work/haproxy.log"; exit 1; }
+curl -fs -o /dev/null "http://127.0.0.1:$FB_HTTP/1k.bin" || { tail -20 "$work/foobar.log"; exit 1; }
 
 # prints "req/s p99_ms"
 wrk_run() { # $1 url, $2 seconds, rest: extra wrk args
@@ -113,7 +115,7 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
 p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
 errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-print(f"{rps:.0f} {p99:.2f}" + (f" non2xx={errors.group(1)}" if errors else ""))
+print(f"{rps:.0f} p99={p99:.2f}ms" + (f" non2xx={errors.group(1)}" if errors else ""))
 PY
 }
 h2_run() { # $1 url, $2 seconds
@@ -129,7 +131,7 @@ def ms(v):
     n = float(re.match(r"[\d.]+", v).group(0)); u = v[len(re.match(r"[\d.]+", v).group(0)):]
     return n * {"us": 0.001, "ms": 1, "s": 1000}[u]
 failed = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed", out)
-print(f"{rps:.0f} max={ms(m.group(1)):.2f} mean={ms(m.group(2)):.2f}" + (f" failed={failed.group(2)}" if failed and failed.group(2) != '0' else ""))
+print(f"{rps:.0f} mean={ms(m.group(2)):.2f}ms,max={ms(m.group(1)):.2f}ms" + (f" failed={failed.group(2)}" if failed and failed.group(2) != '0' else ""))
 PY
 }
 
@@ -151,7 +153,7 @@ run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: e
     fi
     ratio=$(python3 -c "print(f'{$fb_rps/$ha_rps:.3f}')")
     ratios+=("$ratio")
-    printf '%-30s round %d  haproxy %8s req/s p99 %-14s foobar %8s req/s p99 %-14s ratio %s %s %s\n' \
+    printf '%-28s round %d  haproxy %7s req/s %-28s foobar %7s req/s %-28s ratio %s %s %s\n' \
       "$name" "$r" "$ha_rps" "$ha_p99" "$fb_rps" "$fb_p99" "$ratio" "${ha_rest:-}" "${fb_rest:-}"
   done
   printf '%-30s median foobar/haproxy: %s\n' "$name" \
