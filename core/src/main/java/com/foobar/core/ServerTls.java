@@ -27,9 +27,12 @@ import org.slf4j.LoggerFactory;
  * The TLS side of one server listener: an {@link SSLContext} whose certificate is chosen by SNI,
  * the protocol and cipher suite policy the listener applies, and hot reload of the PEM files.
  *
- * <p>Policy: TLS 1.3 and 1.2 only; forward-secret AEAD suites only ({@link #CIPHER_SUITES}). The
- * policy lives in {@link #protocols()} / {@link #cipherSuites()} / {@link #sslParameters()}: the
- * listener sets them on every engine ({@link HttpServer.Builder#httpsListener} does).
+ * <p>Policy: TLS 1.3 and 1.2 only; forward-secret AEAD suites only ({@link #CIPHER_SUITES}); no
+ * client-initiated renegotiation. The protocols and suites live in {@link #protocols()} / {@link
+ * #cipherSuites()} / {@link #sslParameters()}: the listener sets them on every engine ({@link
+ * HttpServer.Builder#httpsListener} does). Renegotiation can only be refused JVM-wide: loading this
+ * class sets {@code jdk.tls.rejectClientInitiatedRenegotiation=true}, which the JDK reads at its
+ * first server handshake, so it holds for every TLS server in the process.
  *
  * <p>Reload: {@link #reload()} reads every file again and swaps the key material in one step; new
  * handshakes see it, open connections keep theirs. When a file is broken the old material keeps
@@ -55,6 +58,14 @@ public final class ServerTls implements AutoCloseable {
           "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
+
+  static {
+    // a TLS 1.2 client may otherwise renegotiate again and again on one connection, each time
+    // making the server do a full handshake's work (testssl.sh: "DoS threat"); TLS 1.3 has no
+    // renegotiation. The JDK reads the property once, at its first server handshake, which comes
+    // after this class is loaded (a listener needs a ServerTls).
+    System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+  }
 
   /** One certificate slot: read from files (reloadable), or fixed (self-signed). */
   private record Source(String key, Optional<TlsConfig> files, Optional<CertifiedKey> fixed) {

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -152,6 +153,32 @@ class ServerTlsTest {
             List.of("TLSv1.2"),
             List.of("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"));
     assertThat(v12.protocol()).isEqualTo("TLSv1.2");
+  }
+
+  /** testssl.sh's "Secure Client-Initiated Renegotiation: VULNERABLE, DoS threat" finding. */
+  @Test
+  void clientInitiatedRenegotiation_onTls12_isRefused() throws Exception {
+    int port =
+        start(
+            ServerTls.builder("tls").selfSigned("www.foobar.test", Clock.systemUTC()).build(),
+            false,
+            false);
+
+    try (SSLSocket s = (SSLSocket) anyServer().getSocketFactory().createSocket("127.0.0.1", port)) {
+      s.setSoTimeout(5000);
+      s.setEnabledProtocols(new String[] {"TLSv1.2"});
+      s.startHandshake();
+      s.getSession().invalidate();
+      assertThatThrownBy(
+              () -> {
+                s.startHandshake();
+                s.getOutputStream()
+                    .write(
+                        "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                s.getInputStream().read();
+              })
+          .isInstanceOf(IOException.class);
+    }
   }
 
   @Test
