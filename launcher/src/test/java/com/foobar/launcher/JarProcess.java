@@ -27,10 +27,19 @@ final class JarProcess implements AutoCloseable {
   private final StringBuffer out = new StringBuffer();
   private final StringBuffer err = new StringBuffer();
 
+  private final List<Thread> pumps = new ArrayList<>();
+
   private JarProcess(Process process) {
     this.process = process;
-    pump(process.getInputStream(), out);
-    pump(process.getErrorStream(), err);
+    pumps.add(pump(process.getInputStream(), out));
+    pumps.add(pump(process.getErrorStream(), err));
+  }
+
+  /** Waits (bounded) until the output of the ended process has been read to its end. */
+  private void awaitOutput() throws InterruptedException {
+    for (Thread t : pumps) {
+      t.join(5_000);
+    }
   }
 
   /** Starts {@code java -jar foobar.jar args...} in {@code workDir}. */
@@ -57,11 +66,11 @@ final class JarProcess implements AutoCloseable {
   static JarProcess run(Path workDir, String... args) throws Exception {
     JarProcess p = start(workDir, args);
     assertThat(p.process.waitFor(30, TimeUnit.SECONDS)).as("jar exits within 30 s").isTrue();
-    p.process.getInputStream().close();
+    p.awaitOutput();
     return p;
   }
 
-  private static void pump(InputStream in, StringBuffer into) {
+  private static Thread pump(InputStream in, StringBuffer into) {
     Thread t =
         new Thread(
             () -> {
@@ -78,6 +87,7 @@ final class JarProcess implements AutoCloseable {
             });
     t.setDaemon(true);
     t.start();
+    return t;
   }
 
   /**
@@ -132,6 +142,7 @@ final class JarProcess implements AutoCloseable {
   int terminate() throws InterruptedException {
     process.destroy();
     assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("exits within 30 s of SIGTERM").isTrue();
+    awaitOutput();
     return process.exitValue();
   }
 
