@@ -8,24 +8,24 @@ import java.util.Optional;
 import org.slf4j.LoggerFactory;
 
 /** Collects the log events of one logger while open. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
   private final Logger logger;
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-  LogCapture(Class<?> type) {
+  public LogCapture(Class<?> type) {
     logger = (Logger) LoggerFactory.getLogger(type);
     appender.start();
     logger.addAppender(appender);
   }
 
   /** The events whose key-value {@code event} is {@code name}. */
-  List<ILoggingEvent> events(String name) {
+  public List<ILoggingEvent> events(String name) {
     synchronized (appender.list) {
       return appender.list.stream().filter(e -> name.equals(value(e, "event").orElse(""))).toList();
     }
   }
 
-  static Optional<String> value(ILoggingEvent event, String key) {
+  public static Optional<String> value(ILoggingEvent event, String key) {
     if (event.getKeyValuePairs() == null) {
       return Optional.empty();
     }
