@@ -97,7 +97,8 @@ public final class AdminHandler implements HttpHandler {
     exchange.getResponseSender().send(body);
   }
 
-  private static void notFound(HttpServerExchange exchange) {
+  /** JSON 404 for a path no admin route knows; roles use it after their own admin extras. */
+  public static void notFound(HttpServerExchange exchange) {
     exchange.putAttachment(HttpMetrics.ROUTE, "other");
     json(exchange, StatusCodes.NOT_FOUND, "{\"error\":\"not found\"}\n");
   }

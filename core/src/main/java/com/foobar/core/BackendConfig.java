@@ -43,6 +43,27 @@ public record BackendConfig(
     Optional<BackendTlsConfig> tls) {
 
   /**
+   * This configuration for another backend instance: listening on {@code listen} with its admin
+   * routes on {@code admin} and its site listener's TLS from {@code tls}; everything else shared.
+   */
+  public BackendConfig at(HostPort listen, HostPort admin, Optional<BackendTlsConfig> tls) {
+    return new BackendConfig(
+        listen,
+        admin,
+        adminAccess,
+        allow,
+        deny,
+        staticFiles,
+        limits,
+        accessLog,
+        drainTimeout,
+        apps,
+        plugins,
+        upstream,
+        tls);
+  }
+
+  /**
    * HTTPS on the site listener, with certificates from the internal CA ({@code foobar certs}).
    *
    * @param cert this backend's certificate chain (PEM)

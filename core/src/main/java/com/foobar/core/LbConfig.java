@@ -70,6 +70,37 @@ public record LbConfig(
     Optional<PeerTlsConfig> upstreamTls,
     Duration drainTimeout) {
 
+  /** This configuration with {@code upstreamTls} in place of its own. */
+  public LbConfig withUpstreamTls(Optional<PeerTlsConfig> upstreamTls) {
+    return new LbConfig(
+        https,
+        http,
+        redirectHttp,
+        admin,
+        adminAccess,
+        tls,
+        sni,
+        hsts,
+        allow,
+        deny,
+        trustedProxies,
+        proxyProtocol,
+        rateLimit,
+        maxConnections,
+        maxConnectionsPerIp,
+        limits,
+        requestTimeout,
+        backends,
+        balance,
+        health,
+        passive,
+        slowStart,
+        retries,
+        pool,
+        upstreamTls,
+        drainTimeout);
+  }
+
   /**
    * One backend. In YAML either its URL alone or {@code {url: ..., weight: 3}}.
    *

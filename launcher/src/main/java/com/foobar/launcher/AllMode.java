@@ -66,50 +66,10 @@ final class AllMode {
       HostPort listen = new HostPort(url.getHost(), url.getPort());
       HostPort admin = new HostPort(template.admin().host(), template.admin().port() + i);
       backends.add(
-          new BackendConfig(
-              listen,
-              admin,
-              template.adminAccess(),
-              template.allow(),
-              template.deny(),
-              template.staticFiles(),
-              template.limits(),
-              template.accessLog(),
-              template.drainTimeout(),
-              template.apps(),
-              template.plugins(),
-              template.upstream(),
-              url.getScheme().equals("https") ? backendTls : Optional.empty()));
+          template.at(
+              listen, admin, url.getScheme().equals("https") ? backendTls : Optional.empty()));
     }
-    LbConfig wired =
-        new LbConfig(
-            lb.https(),
-            lb.http(),
-            lb.redirectHttp(),
-            lb.admin(),
-            lb.adminAccess(),
-            lb.tls(),
-            lb.sni(),
-            lb.hsts(),
-            lb.allow(),
-            lb.deny(),
-            lb.trustedProxies(),
-            lb.proxyProtocol(),
-            lb.rateLimit(),
-            lb.maxConnections(),
-            lb.maxConnectionsPerIp(),
-            lb.limits(),
-            lb.requestTimeout(),
-            lb.backends(),
-            lb.balance(),
-            lb.health(),
-            lb.passive(),
-            lb.slowStart(),
-            lb.retries(),
-            lb.pool(),
-            upstreamTls,
-            lb.drainTimeout());
-    return new Site(wired, backends);
+    return new Site(lb.withUpstreamTls(upstreamTls), backends);
   }
 
   /**

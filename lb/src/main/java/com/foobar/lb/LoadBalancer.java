@@ -170,7 +170,7 @@ public final class LoadBalancer implements RoleServer {
                 AdminHandler.create(
                     readiness,
                     metrics,
-                    new StatsPage(upstreams, meters, ticker, LoadBalancer::notFound)))
+                    new StatsPage(upstreams, meters, ticker, AdminHandler::notFound)))
             .start();
     try {
       httpsPort.set(server.address(HTTPS_LISTENER).port());
@@ -198,12 +198,6 @@ public final class LoadBalancer implements RoleServer {
       }
       throw e;
     }
-  }
-
-  private static void notFound(io.undertow.server.HttpServerExchange exchange) {
-    exchange.setStatusCode(404);
-    exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "application/json");
-    exchange.getResponseSender().send("{\"error\":\"not found\"}\n");
   }
 
   /** The HTTPS listener's address as bound. */
