@@ -4,13 +4,14 @@
 # test is pinned alone to core 1. Each case: warm-up, then ROUNDS alternating runs of DURATION s.
 # Cases: HTTP/1.1 keep-alive; HTTPS keep-alive; HTTPS with a new TLS connection per request
 # (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio.
-# Usage: bash bench/lb.sh             (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64)
+# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-64}
+CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
 JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
 
 need=()
@@ -161,7 +162,8 @@ run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: e
 }
 
 echo "origin nginx :$ORIGIN on core 0 with the load generator; the proxy under test alone on core 1"
-run_case "HTTP/1.1 keep-alive" wrk "http://127.0.0.1:$HA_HTTP/1k.bin" "http://127.0.0.1:$FB_HTTP/1k.bin"
-run_case "HTTPS keep-alive" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"
-run_case "HTTPS new TLS per request" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin" -H "Connection: close"
-run_case "HTTP/2 (h2load -m10)" h2 "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"
+want() { [[ " $CASES " == *" $1 "* ]]; }
+want http && run_case "HTTP/1.1 keep-alive" wrk "http://127.0.0.1:$HA_HTTP/1k.bin" "http://127.0.0.1:$FB_HTTP/1k.bin"
+want https && run_case "HTTPS keep-alive" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"
+want tls && run_case "HTTPS new TLS per request" wrk "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin" -H "Connection: close"
+want h2 && run_case "HTTP/2 (h2load -m10)" h2 "https://127.0.0.1:$HA_HTTPS/1k.bin" "https://127.0.0.1:$FB_HTTPS/1k.bin"

@@ -42,13 +42,20 @@ public final class HttpMetrics {
     this.defaultRoute = defaultRoute;
   }
 
+  /** For {@link #record(String, HttpString, int, long)}: the listener's default route. */
+  static final String ROUTE_UNNAMED = null;
+
   void record(HttpServerExchange exchange, long nanos) {
-    String route = exchange.getAttachment(ROUTE);
-    if (route == null) {
-      route = defaultRoute;
-    }
-    int method = methodIndex(exchange.getRequestMethod());
-    int status = exchange.getStatusCode();
+    record(
+        exchange.getAttachment(ROUTE),
+        exchange.getRequestMethod(),
+        exchange.getStatusCode(),
+        nanos);
+  }
+
+  void record(String namedRoute, HttpString requestMethod, int status, long nanos) {
+    String route = namedRoute == null ? defaultRoute : namedRoute;
+    int method = methodIndex(requestMethod);
     if (status < 0 || status >= STATUSES) {
       status = 0;
     }

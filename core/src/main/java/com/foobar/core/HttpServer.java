@@ -5,17 +5,35 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.Option;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.Sequence;
 import org.xnio.SslClientAuthMode;
+import org.xnio.StreamConnection;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
+import org.xnio.ssl.SslConnection;
 
 /**
  * The HTTP listeners of one role, on one Undertow instance. Every listener's chain starts with
@@ -38,6 +56,23 @@ public final class HttpServer {
   private final List<Spec> specs;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
+  private final List<AcceptingChannel<? extends StreamConnection>> ownChannels;
+  private final List<Bound> bound;
+
+  /**
+   * An engine that takes the HTTP/1.1 connections of a listener from Undertow, for requests it can
+   * serve faster, and hands a connection back (with the bytes it read) for everything else.
+   */
+  @FunctionalInterface
+  public interface Takeover {
+    /**
+     * @param undertow Undertow's HTTP/1.1 handling of the listener, with its whole handler chain
+     * @param tap what the engine reports for the requests it serves itself
+     * @param worker the IO threads
+     * @return the listener that receives the listener's HTTP/1.1 connections (after TLS and ALPN)
+     */
+    DelegateOpenListener create(DelegateOpenListener undertow, ListenerTap tap, XnioWorker worker);
+  }
 
   /** One listener to open. */
   private record Spec(
@@ -47,7 +82,12 @@ public final class HttpServer {
       Optional<AccessLogConfig> accessLog,
       String defaultRoute,
       HttpHandler handler,
-      Optional<Https> https) {}
+      Optional<Https> https,
+      Optional<Takeover> takeover) {
+    Spec withTakeover(Takeover t) {
+      return new Spec(name, address, rule, accessLog, defaultRoute, handler, https, Optional.of(t));
+    }
+  }
 
   private record Https(ServerTls tls, boolean requireClientCertificate, boolean http2) {}
 
@@ -68,12 +108,16 @@ public final class HttpServer {
       Optional<Undertow> h2,
       List<Spec> specs,
       List<ObservingHandler> observed,
-      List<AccessLog> accessLogs) {
+      List<AccessLog> accessLogs,
+      List<AcceptingChannel<? extends StreamConnection>> ownChannels,
+      List<Bound> bound) {
     this.undertow = undertow;
     this.h2 = h2;
     this.specs = specs;
     this.observed = observed;
     this.accessLogs = accessLogs;
+    this.ownChannels = ownChannels;
+    this.bound = bound;
   }
 
   /** Starts describing the listeners of one role. */
@@ -110,8 +154,34 @@ public final class HttpServer {
         Optional<AccessLogConfig> accessLog,
         String defaultRoute,
         HttpHandler handler) {
-      specs.add(new Spec(name, address, rule, accessLog, defaultRoute, handler, Optional.empty()));
+      specs.add(
+          new Spec(
+              name,
+              address,
+              rule,
+              accessLog,
+              defaultRoute,
+              handler,
+              Optional.empty(),
+              Optional.empty()));
       return this;
+    }
+
+    /**
+     * Lets {@code takeover} receive the HTTP/1.1 connections of the listener added as {@code name}
+     * (on an HTTPS listener: after the handshake, when ALPN chose HTTP/1.1 or nothing); HTTP/2
+     * stays with Undertow.
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder takeover(String name, Takeover takeover) {
+      for (int i = 0; i < specs.size(); i++) {
+        if (specs.get(i).name().equals(name)) {
+          specs.set(i, specs.get(i).withTakeover(takeover));
+          return this;
+        }
+      }
+      throw new IllegalArgumentException("no listener " + name);
     }
 
     /**
@@ -149,7 +219,8 @@ public final class HttpServer {
               accessLog,
               defaultRoute,
               handler,
-              Optional.of(new Https(tls, requireClientCertificate, http2))));
+              Optional.of(new Https(tls, requireClientCertificate, http2)),
+              Optional.empty()));
       return this;
     }
 
@@ -164,6 +235,8 @@ public final class HttpServer {
       boolean anyH2 = false;
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
+      List<HttpHandler> roots = new ArrayList<>();
+      List<ListenerTap> taps = new ArrayList<>();
       for (Spec s : specs) {
         Optional<AccessLog> log =
             s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
@@ -184,6 +257,12 @@ public final class HttpServer {
             .register(registry);
         HttpHandler root =
             new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
+        roots.add(root);
+        taps.add(new ListenerTap(s.name(), s.rule(), refused, open, observing, limits));
+        if (s.takeover().isPresent()) {
+          // bound below, on the IO threads of the instance
+          continue;
+        }
         if (s.https().isEmpty()) {
           b.addHttpListener(s.address().port(), s.address().host(), root);
           continue;
@@ -196,18 +275,7 @@ public final class HttpServer {
                 .setPort(s.address().port())
                 .setSslContext(https.tls().sslContext())
                 .setRootHandler(root)
-                .setOverrideSocketOptions(
-                    OptionMap.builder()
-                        .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
-                        .set(
-                            Options.SSL_ENABLED_CIPHER_SUITES,
-                            Sequence.of(https.tls().cipherSuites()))
-                        .set(
-                            Options.SSL_CLIENT_AUTH_MODE,
-                            https.requireClientCertificate()
-                                ? SslClientAuthMode.REQUIRED
-                                : SslClientAuthMode.NOT_REQUESTED)
-                        .getMap());
+                .setOverrideSocketOptions(sslOptions(https));
         if (https.http2()) {
           h2.addListener(l);
           anyH2 = true;
@@ -228,25 +296,158 @@ public final class HttpServer {
         }
         second = Optional.of(u);
       }
-      return new HttpServer(undertow, second, List.copyOf(specs), observed, logs);
+      List<AcceptingChannel<? extends StreamConnection>> own = new ArrayList<>();
+      try {
+        for (int i = 0; i < specs.size(); i++) {
+          Spec s = specs.get(i);
+          if (s.takeover().isPresent()) {
+            own.add(bindTakenOver(undertow.getWorker(), s, roots.get(i), taps.get(i)));
+          }
+        }
+      } catch (IOException e) {
+        stopAll(own, second, undertow);
+        throw new UncheckedIOException(e);
+      } catch (RuntimeException e) {
+        stopAll(own, second, undertow);
+        throw e;
+      }
+      List<Bound> bound = new ArrayList<>();
+      List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
+      List<Undertow.ListenerInfo> h2Infos = second.map(Undertow::getListenerInfo).orElse(List.of());
+      int plain = 0;
+      int secure = 0;
+      int taken = 0;
+      for (Spec s : specs) {
+        SocketAddress address;
+        if (s.takeover().isPresent()) {
+          address = own.get(taken++).getLocalAddress();
+        } else if (s.https().map(Https::http2).orElse(false)) {
+          address = h2Infos.get(secure++).getAddress();
+        } else {
+          address = infos.get(plain++).getAddress();
+        }
+        bound.add(
+            new Bound(
+                s.name(),
+                new HostPort(s.address().host(), ((InetSocketAddress) address).getPort()),
+                s.https().isPresent()));
+      }
+      return new HttpServer(
+          undertow,
+          second,
+          List.copyOf(specs),
+          observed,
+          logs,
+          List.copyOf(own),
+          List.copyOf(bound));
+    }
+
+    private static void stopAll(
+        List<AcceptingChannel<? extends StreamConnection>> own,
+        Optional<Undertow> second,
+        Undertow undertow) {
+      own.forEach(IoUtils::safeClose);
+      second.ifPresent(Undertow::stop);
+      undertow.stop();
+    }
+
+    /**
+     * Binds a listener whose HTTP/1.1 connections go to its {@link Takeover}, the way {@code
+     * Undertow.start()} binds one, on {@code worker}.
+     */
+    private AcceptingChannel<? extends StreamConnection> bindTakenOver(
+        XnioWorker worker, Spec s, HttpHandler root, ListenerTap tap) throws IOException {
+      OptionMap options =
+          OptionMap.builder()
+              .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+              .addAll(undertowOptions())
+              .getMap();
+      ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);
+      HttpOpenListener http = new HttpOpenListener(buffers, options);
+      http.setRootHandler(root);
+      DelegateOpenListener h1 = s.takeover().get().create(http, tap, worker);
+      InetSocketAddress address = new InetSocketAddress(s.address().host(), s.address().port());
+      OptionMap socket =
+          OptionMap.builder()
+              .set(Options.TCP_NODELAY, true)
+              .set(Options.REUSE_ADDRESSES, true)
+              .set(Options.BACKLOG, 1024)
+              .getMap();
+      if (s.https().isEmpty()) {
+        AcceptingChannel<StreamConnection> server =
+            worker.createStreamConnectionServer(
+                address, ChannelListeners.openListenerAdapter(h1), socket);
+        server.resumeAccepts();
+        return server;
+      }
+      Https https = s.https().get();
+      ChannelListener<StreamConnection> open = h1;
+      if (https.http2()) {
+        OptionMap h2Options =
+            OptionMap.builder().addAll(options).set(UndertowOptions.ENABLE_HTTP2, true).getMap();
+        AlpnOpenListener alpn = new AlpnOpenListener(buffers, h2Options, h1);
+        Http2OpenListener h2 = new Http2OpenListener(buffers, h2Options);
+        h2.setRootHandler(root);
+        alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
+        open = alpn;
+      }
+      UndertowXnioSsl ssl =
+          new UndertowXnioSsl(
+              worker.getXnio(),
+              OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
+              https.tls().sslContext());
+      AcceptingChannel<SslConnection> server =
+          ssl.createSslConnectionServer(
+              worker,
+              address,
+              ChannelListeners.openListenerAdapter(open),
+              OptionMap.builder().addAll(socket).addAll(sslOptions(https)).getMap());
+      server.resumeAccepts();
+      return server;
+    }
+
+    private static OptionMap sslOptions(Https https) {
+      return OptionMap.builder()
+          .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
+          .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(https.tls().cipherSuites()))
+          .set(
+              Options.SSL_CLIENT_AUTH_MODE,
+              https.requireClientCertificate()
+                  ? SslClientAuthMode.REQUIRED
+                  : SslClientAuthMode.NOT_REQUESTED)
+          .getMap();
+    }
+
+    private OptionMap undertowOptions() {
+      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
+      return OptionMap.builder()
+          .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
+          .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
+          .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
+          .set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
+          .set(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
+          // HTTP/1.1 keeps connections alive without saying so
+          .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          .getMap();
     }
 
     private Undertow.Builder undertow() {
-      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
-      return Undertow.builder()
-          // Undertow's default is at least 2; one per core the process may use (taskset,
-          // container limits) avoids two IO threads fighting over one core
-          .setIoThreads(Runtime.getRuntime().availableProcessors())
-          .setServerOption(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
-          .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
-          .setServerOption(
-              UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
-          .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
-          .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
-          // HTTP/1.1 keeps connections alive without saying so
-          .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-          .setSocketOption(Options.REUSE_ADDRESSES, true)
-          .setSocketOption(Options.BACKLOG, 1024);
+      Undertow.Builder b =
+          Undertow.builder()
+              // Undertow's default is at least 2; one per core the process may use (taskset,
+              // container limits) avoids two IO threads fighting over one core
+              .setIoThreads(Runtime.getRuntime().availableProcessors())
+              .setSocketOption(Options.REUSE_ADDRESSES, true)
+              .setSocketOption(Options.BACKLOG, 1024);
+      OptionMap options = undertowOptions();
+      for (Option<?> o : options) {
+        setServerOption(b, o, options);
+      }
+      return b;
+    }
+
+    private static <T> void setServerOption(Undertow.Builder b, Option<T> o, OptionMap options) {
+      b.setServerOption(o, options.get(o));
     }
 
     private static int millis(Duration d) {
@@ -256,19 +457,6 @@ public final class HttpServer {
 
   /** The listeners as bound, in the order they were added. */
   public List<Bound> listeners() {
-    List<Bound> bound = new ArrayList<>();
-    List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-    List<Undertow.ListenerInfo> h2Infos = h2.map(Undertow::getListenerInfo).orElse(List.of());
-    int plain = 0;
-    int secure = 0;
-    for (Spec s : specs) {
-      boolean onH2 = s.https().map(Https::http2).orElse(false);
-      Undertow.ListenerInfo info = onH2 ? h2Infos.get(secure++) : infos.get(plain++);
-      InetSocketAddress a = (InetSocketAddress) info.getAddress();
-      bound.add(
-          new Bound(
-              s.name(), new HostPort(s.address().host(), a.getPort()), s.https().isPresent()));
-    }
     return bound;
   }
 
@@ -304,7 +492,8 @@ public final class HttpServer {
 
   /** Closes every listener and connection at once, then flushes the access logs. */
   public void stop() throws InterruptedException {
-    // the HTTP/2 instance borrows the first one's IO threads: it stops first
+    // the HTTP/2 instance and the taken-over listeners borrow the first one's IO threads
+    ownChannels.forEach(IoUtils::safeClose);
     h2.ifPresent(Undertow::stop);
     undertow.stop();
     for (AccessLog log : accessLogs) {

@@ -4,6 +4,7 @@ import io.undertow.server.ExchangeCompletionListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
 import io.undertow.util.StatusCodes;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,37 @@ final class ObservingHandler implements HttpHandler {
     next.handleRequest(exchange);
   }
 
+  boolean draining() {
+    return draining;
+  }
+
+  /** A request served outside this handler (see {@link ListenerTap}) started. */
+  void begin() {
+    inFlight.incrementAndGet();
+  }
+
+  /** A request that {@link #begin} counted ended. */
+  void end(HttpString method, int status, long nanos) {
+    try {
+      metrics.record(HttpMetrics.ROUTE_UNNAMED, method, status, nanos);
+    } finally {
+      ended();
+    }
+  }
+
+  /** A request that {@link #begin} counted is not served outside after all. */
+  void cancel() {
+    ended();
+  }
+
+  private void ended() {
+    if (inFlight.decrementAndGet() == 0 && draining) {
+      synchronized (drained) {
+        drained.notifyAll();
+      }
+    }
+  }
+
   /**
    * Refuses new requests from now on and waits for those in flight.
    *
@@ -79,11 +111,7 @@ final class ObservingHandler implements HttpHandler {
           accessLog.get().write(exchange, nanos);
         }
       } finally {
-        if (inFlight.decrementAndGet() == 0 && draining) {
-          synchronized (drained) {
-            drained.notifyAll();
-          }
-        }
+        ended();
         nextListener.proceed();
       }
     }

@@ -157,10 +157,7 @@ final class BalancingClient implements ProxyClient {
     a.settled = true;
     a.failure = Failure.CONNECT;
     a.current.inFlight().decrementAndGet();
-    meters.error(a.current);
-    if (a.current.onFailure(reason)) {
-      meters.ejection(a.current);
-    }
+    meters.failed(a.current, reason);
   }
 
   private void finish(HttpServerExchange exchange, Attempts a) {
@@ -172,16 +169,7 @@ final class BalancingClient implements ProxyClient {
     u.inFlight().decrementAndGet();
     long nanos = ticker.read() - a.start;
     int status = exchange.getStatusCode();
-    meters.request(u, nanos);
-    if (status >= 500) {
-      meters.error(u);
-      if (u.onFailure("status " + status)) {
-        meters.ejection(u);
-      }
-    } else {
-      u.recordLatency(nanos);
-      u.onSuccess();
-    }
+    meters.answered(u, status, nanos);
   }
 
   @Override

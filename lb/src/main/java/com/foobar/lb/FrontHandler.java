@@ -7,7 +7,6 @@ import io.undertow.util.AttachmentKey;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * What the lb does to every public request before the balancer: replaces the client's {@code
@@ -57,7 +56,7 @@ final class FrontHandler implements HttpHandler {
     exchange.setMaxEntitySize(maxBodyBytes);
     boolean trusted = Boolean.TRUE.equals(exchange.getAttachment(TRUSTED_PEER));
     if (!trusted || !headers.contains(REQUEST_ID)) {
-      headers.put(REQUEST_ID, UUID.randomUUID().toString());
+      headers.put(REQUEST_ID, RequestIds.next());
     }
     if (!trusted) {
       headers.remove(Headers.X_FORWARDED_PROTO);
@@ -86,49 +85,16 @@ final class FrontHandler implements HttpHandler {
           status = 502;
           exchange.setStatusCode(status);
         }
-        String code;
-        String message;
-        switch (status) {
-          case 502 -> {
-            code = "bad_gateway";
-            message = "no backend could answer";
-          }
-          case 503 -> {
-            code = "service_unavailable";
-            message = "no backend is available right now";
-          }
-          case 504 -> {
-            code = "gateway_timeout";
-            message = "the backend did not answer in time";
-          }
-          case 413 -> {
-            code = "payload_too_large";
-            message = "the request body is too large";
-          }
-          default -> {
-            return false;
-          }
+        Optional<ErrorPages.Page> page =
+            ErrorPages.of(
+                status,
+                ErrorPages.wantsJson(exchange.getRequestHeaders().getFirst(Headers.ACCEPT)));
+        if (page.isEmpty()) {
+          return false;
         }
-        String accept = exchange.getRequestHeaders().getFirst(Headers.ACCEPT);
         exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
-        if (accept != null && accept.contains("json")) {
-          exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-          exchange
-              .getResponseSender()
-              .send("{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}\n");
-        } else {
-          exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
-          exchange
-              .getResponseSender()
-              .send(
-                  "<!doctype html><title>"
-                      + status
-                      + "</title><h1>"
-                      + status
-                      + "</h1><p>"
-                      + message
-                      + "</p>\n");
-        }
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, page.get().contentType());
+        exchange.getResponseSender().send(page.get().body());
         return true;
       };
 }

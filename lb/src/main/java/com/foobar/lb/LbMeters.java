@@ -75,6 +75,28 @@ final class LbMeters {
     b.rate().add();
   }
 
+  /**
+   * An attempt on {@code u} ended with a response of {@code status}: a 5xx counts as an error and
+   * towards passive ejection, anything else as a success whose latency feeds the balancer.
+   */
+  void answered(Upstream u, int status, long nanos) {
+    request(u, nanos);
+    if (status >= 500) {
+      failed(u, "status " + status);
+    } else {
+      u.recordLatency(nanos);
+      u.onSuccess();
+    }
+  }
+
+  /** An attempt on {@code u} failed for {@code reason}: an error, and towards ejection. */
+  void failed(Upstream u, String reason) {
+    error(u);
+    if (u.onFailure(reason)) {
+      ejection(u);
+    }
+  }
+
   void error(Upstream u) {
     backends.get(u).errors().increment();
   }

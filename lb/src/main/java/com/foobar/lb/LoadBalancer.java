@@ -91,6 +91,34 @@ public final class LoadBalancer implements RoleServer {
         });
   }
 
+  /**
+   * Whether HTTP/1.1 requests go through the {@link H1Relay}: not when every request needs what
+   * only Undertow's chain does (per-client rate limit, PROXY protocol) or no backend speaks plain
+   * HTTP.
+   */
+  private static boolean relays(LbConfig config, List<Upstream> upstreams) {
+    return !config.rateLimit().enabled()
+        && !config.proxyProtocol()
+        && upstreams.stream().anyMatch(H1Relay::serves);
+  }
+
+  private static H1Relay.Settings relaySettings(
+      LbConfig config, boolean https, Optional<String> hsts, int maxConnections) {
+    return new H1Relay.Settings(
+        https,
+        hsts,
+        config.limits().maxBodySize().bytes(),
+        config.requestTimeout().toNanos(),
+        config.trustedProxies(),
+        maxConnections,
+        (config.pool().queue() + ioThreads() - 1) / ioThreads(),
+        config.pool().queueTimeout().toNanos());
+  }
+
+  private static int ioThreads() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
   static LoadBalancer start(
       LbConfig config,
       Metrics metrics,
@@ -105,7 +133,7 @@ public final class LoadBalancer implements RoleServer {
     RetryBudget budget =
         new RetryBudget(config.retries().budgetPercent(), config.retries().budgetWindow(), ticker);
     LbMeters meters = new LbMeters(metrics.registry(), upstreams, ticker);
-    int ioThreads = Runtime.getRuntime().availableProcessors();
+    int ioThreads = ioThreads();
     BalancingClient client =
         new BalancingClient(balancer, budget, meters, config, upstream, ioThreads, ticker);
     HttpHandler proxy =
@@ -129,7 +157,7 @@ public final class LoadBalancer implements RoleServer {
     HealthChecker checker = new HealthChecker(upstreams, config.health(), upstream);
     AtomicInteger httpsPort = new AtomicInteger(config.https().port());
     Readiness readiness = new Readiness();
-    HttpServer server =
+    HttpServer.Builder builder =
         HttpServer.builder(config.limits(), metrics.registry())
             .httpsListener(
                 HTTPS_LISTENER,
@@ -170,8 +198,39 @@ public final class LoadBalancer implements RoleServer {
                 AdminHandler.create(
                     readiness,
                     metrics,
-                    new StatsPage(upstreams, meters, ticker, AdminHandler::notFound)))
-            .start();
+                    new StatsPage(upstreams, meters, ticker, AdminHandler::notFound)));
+    if (relays(config, upstreams)) {
+      int maxConnections = config.pool().maxConnections();
+      builder.takeover(
+          HTTPS_LISTENER,
+          (undertow, tap, worker) ->
+              new H1Relay(
+                  undertow,
+                  tap,
+                  worker,
+                  relaySettings(config, true, hsts, maxConnections),
+                  balancer,
+                  budget,
+                  meters,
+                  metrics.registry(),
+                  ticker));
+      if (!config.redirectHttp()) {
+        builder.takeover(
+            HTTP_LISTENER,
+            (undertow, tap, worker) ->
+                new H1Relay(
+                    undertow,
+                    tap,
+                    worker,
+                    relaySettings(config, false, Optional.empty(), maxConnections),
+                    balancer,
+                    budget,
+                    meters,
+                    metrics.registry(),
+                    ticker));
+      }
+    }
+    HttpServer server = builder.start();
     try {
       httpsPort.set(server.address(HTTPS_LISTENER).port());
       checker.start();

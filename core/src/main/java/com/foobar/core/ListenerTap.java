@@ -1,0 +1,93 @@
+package com.foobar.core;
+
+import io.micrometer.core.instrument.Counter;
+import io.undertow.util.HttpString;
+import java.net.InetAddress;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What an engine that takes over a listener's HTTP/1.1 connections ({@link
+ * HttpServer.Builder#takeover}) owes the listener for the requests it serves itself: the same
+ * allow/deny decision, the same {@code http.server.requests} timer, the same in-flight count that
+ * {@link HttpServer#drain} waits for, and the same connection gauge, as Undertow's chain keeps for
+ * the requests it serves.
+ */
+public final class ListenerTap {
+  private final String name;
+  private final AccessRule rule;
+  private final Counter refused;
+  private final AtomicLong open;
+  private final ObservingHandler observing;
+  private final HttpLimits limits;
+
+  ListenerTap(
+      String name,
+      AccessRule rule,
+      Counter refused,
+      AtomicLong open,
+      ObservingHandler observing,
+      HttpLimits limits) {
+    this.name = name;
+    this.rule = rule;
+    this.refused = refused;
+    this.open = open;
+    this.observing = observing;
+    this.limits = limits;
+  }
+
+  /** The listener's name, as in its meters. */
+  public String name() {
+    return name;
+  }
+
+  /** The listener's request limits and timeouts. */
+  public HttpLimits limits() {
+    return limits;
+  }
+
+  /** Whether the listener's allow/deny lists admit {@code peer}. */
+  public boolean admits(InetAddress peer) {
+    return rule.admits(peer);
+  }
+
+  /** Counts a peer refused by the allow/deny lists (when the engine refuses it itself). */
+  public void refused() {
+    refused.increment();
+  }
+
+  /** Counts a connection that sent its first request; pair with {@link #connectionClosed}. */
+  public void connectionOpened() {
+    open.incrementAndGet();
+  }
+
+  /** Counts down what {@link #connectionOpened} counted. */
+  public void connectionClosed() {
+    open.decrementAndGet();
+  }
+
+  /** Whether the listener drains: new requests go to Undertow's chain, which answers 503. */
+  public boolean draining() {
+    return observing.draining();
+  }
+
+  /** A request started; pair every call with {@link #end}. */
+  public void begin() {
+    observing.begin();
+  }
+
+  /** A request that {@link #begin} counted went to Undertow's chain, which counts it itself. */
+  public void cancel() {
+    observing.cancel();
+  }
+
+  /**
+   * A request that {@link #begin} counted ended.
+   *
+   * @param method the request method
+   * @param status the status sent, 0 when none was
+   * @param nanos from the first byte of the request to the last of the response
+   */
+  public void end(HttpString method, int status, long nanos) {
+    observing.end(method, status, nanos);
+  }
+}

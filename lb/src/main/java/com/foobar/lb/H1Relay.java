@@ -1,0 +1,1560 @@
+package com.foobar.lb;
+
+import com.foobar.core.Cidr;
+import com.foobar.core.ListenerTap;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.connector.PooledByteBuffer;
+import io.undertow.server.ConnectorStatistics;
+import io.undertow.server.DelegateOpenListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.util.HttpString;
+import io.undertow.util.ImmediatePooledByteBuffer;
+import io.undertow.util.Methods;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoFuture;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.XnioIoThread;
+import org.xnio.XnioWorker;
+import org.xnio.conduits.ConduitStreamSinkChannel;
+import org.xnio.conduits.ConduitStreamSourceChannel;
+
+/**
+ * The lb's HTTP/1.1 relay: serves the common request (a well-formed HTTP/1.1 request whose head
+ * arrived whole, with no body or a small one of known length, from a peer that is not a trusted
+ * proxy, to a plain-HTTP backend) by copying its head to a pooled backend connection with the
+ * {@code X-Forwarded-*} and {@code X-Request-Id} headers the lb adds, and the backend's response
+ * back with {@code Strict-Transport-Security} and {@code X-Request-Id}, with no per-request objects
+ * beyond two small byte arrays: the bytes pass through, they are not parsed into maps and written
+ * out again as Undertow's {@code ProxyHandler} does.
+ *
+ * <p>Everything else goes to Undertow's HTTP/1.1 handling of the listener, with the bytes already
+ * read, for the rest of the connection: an incomplete head (a slow client: Undertow's header
+ * timeout applies), anything Undertow's chain would refuse (limits, allow/deny, HTTP/1.0,
+ * absolute-form targets, {@code Transfer-Encoding} or {@code Expect} or {@code Upgrade}, bodies
+ * over the limit), a draining listener, and a request no backend is available for or whose backend
+ * failed before answering (Undertow's proxy then retries it on another backend within the budget,
+ * or answers 502/503). A non-idempotent request whose backend failed after it was sent gets 502, as
+ * from Undertow.
+ *
+ * <p>All work for a connection happens on its IO thread; each IO thread has its own scratch buffers
+ * and its own idle backend connections ({@link Loop}). Backend connections are kept alive and
+ * reused; a reused one that turns out closed is replaced once by a new one, without counting
+ * against the backend.
+ */
+final class H1Relay implements DelegateOpenListener {
+  private static final Logger log = LoggerFactory.getLogger(H1Relay.class);
+  private static final int BUFFER = 32 * 1024;
+  private static final int MAX_RESPONSE_HEAD = 64 * 1024;
+  private static final long POOLED_TTL_NANOS = TimeUnit.SECONDS.toNanos(60);
+  private static final long SWEEP_MILLIS = 250;
+
+  private static final byte[] HOST = Heads.ascii("host");
+  private static final byte[] CONTENT_LENGTH = Heads.ascii("content-length");
+  private static final byte[] TRANSFER_ENCODING = Heads.ascii("transfer-encoding");
+  private static final byte[] CONNECTION = Heads.ascii("connection");
+  private static final byte[] KEEP_ALIVE = Heads.ascii("keep-alive");
+  private static final byte[] PROXY_CONNECTION = Heads.ascii("proxy-connection");
+  private static final byte[] UPGRADE = Heads.ascii("upgrade");
+  private static final byte[] EXPECT = Heads.ascii("expect");
+  private static final byte[] TE = Heads.ascii("te");
+  private static final byte[] TRAILER = Heads.ascii("trailer");
+  private static final byte[] ACCEPT = Heads.ascii("accept");
+  private static final byte[] X_FORWARDED_FOR = Heads.ascii("x-forwarded-for");
+  private static final byte[] X_FORWARDED_PROTO = Heads.ascii("x-forwarded-proto");
+  private static final byte[] X_FORWARDED_HOST = Heads.ascii("x-forwarded-host");
+  private static final byte[] X_FORWARDED_SERVER = Heads.ascii("x-forwarded-server");
+  private static final byte[] X_FORWARDED_PORT = Heads.ascii("x-forwarded-port");
+  private static final byte[] X_REQUEST_ID = Heads.ascii("x-request-id");
+  private static final byte[] STRICT_TRANSPORT_SECURITY = Heads.ascii("strict-transport-security");
+  private static final byte[] CLOSE = Heads.ascii("close");
+  private static final byte[] CHUNKED = Heads.ascii("chunked");
+  private static final byte[] HTTP_1_1 = Heads.ascii("HTTP/1.1");
+  private static final byte[] HTTP_1_1_LOWER = Heads.ascii("http/1.1");
+  private static final byte[] HTTP_1_0_LOWER = Heads.ascii("http/1.0");
+  private static final byte[] CRLF = {'\r', '\n'};
+
+  private static final int BODY_NONE = 0;
+  private static final int BODY_LENGTH = 1;
+  private static final int BODY_CHUNKED = 2;
+  private static final int BODY_UNTIL_CLOSE = 3;
+
+  /**
+   * What the relay needs from the lb's configuration.
+   *
+   * @param https whether the listener is the HTTPS one ({@code X-Forwarded-Proto}, HSTS)
+   * @param hsts the {@code Strict-Transport-Security} value for responses, if any
+   * @param maxBody the largest request body; larger ones go to Undertow, which answers 413
+   * @param requestTimeoutNanos whole request; a backend that has not answered by then gets 504
+   * @param trusted peers whose forwarded headers Undertow's chain handles
+   * @param maxConnections per backend; beyond, requests wait for one
+   * @param queuePerThread requests that may wait per backend and IO thread; beyond, 503
+   * @param queueTimeoutNanos how long a request waits for a connection before 503
+   */
+  record Settings(
+      boolean https,
+      Optional<String> hsts,
+      long maxBody,
+      long requestTimeoutNanos,
+      List<Cidr> trusted,
+      int maxConnections,
+      int queuePerThread,
+      long queueTimeoutNanos) {}
+
+  private final DelegateOpenListener undertow;
+  private final ListenerTap tap;
+  private final Settings settings;
+  private final Balancer balancer;
+  private final RetryBudget budget;
+  private final LbMeters meters;
+  private final Ticker ticker;
+  private final XnioWorker worker;
+  private final Loop[] loops;
+  private final byte[] hstsLine;
+  private final byte[] proto;
+  private final int defaultPort;
+  private final int maxUri;
+  private final int maxHeaderBytes;
+  private final int maxHeaders;
+  private final long idleNanos;
+  private final ConcurrentHashMap<Upstream, InetSocketAddress> addresses =
+      new ConcurrentHashMap<>();
+
+  /** Open connections per backend, over all IO threads: {@code pool.max-connections} caps it. */
+  private final ConcurrentHashMap<Upstream, AtomicInteger> open = new ConcurrentHashMap<>();
+
+  private final Counter handoffs;
+
+  H1Relay(
+      DelegateOpenListener undertow,
+      ListenerTap tap,
+      XnioWorker worker,
+      Settings settings,
+      Balancer balancer,
+      RetryBudget budget,
+      LbMeters meters,
+      MeterRegistry registry,
+      Ticker ticker) {
+    this.budget = budget;
+    this.undertow = undertow;
+    this.handoffs =
+        Counter.builder("foobar.lb.relay.handoffs")
+            .description(
+                "HTTP/1.1 connections the lb's relay handed to the full proxy chain, for a"
+                    + " request it does not serve itself")
+            .tag("listener", tap.name())
+            .register(registry);
+    this.tap = tap;
+    this.worker = worker;
+    this.settings = settings;
+    this.balancer = balancer;
+    this.meters = meters;
+    this.ticker = ticker;
+    this.loops = new Loop[worker.getIoThreadCount()];
+    this.hstsLine =
+        settings
+            .hsts()
+            .map(v -> Heads.ascii("Strict-Transport-Security: " + v + "\r\n"))
+            .orElse(null);
+    this.proto = Heads.ascii(settings.https() ? "https" : "http");
+    this.defaultPort = settings.https() ? 443 : 80;
+    this.maxUri = tap.limits().maxUriLength().intBytes();
+    this.maxHeaderBytes = tap.limits().maxHeaderSize().intBytes();
+    this.maxHeaders = tap.limits().maxHeaders();
+    this.idleNanos = tap.limits().idleTimeout().toNanos();
+  }
+
+  /** Whether the relay can serve requests to {@code upstream} (plain HTTP backends only). */
+  static boolean serves(Upstream upstream) {
+    return "http".equals(upstream.url().getScheme());
+  }
+
+  @Override
+  public void handleEvent(StreamConnection connection) {
+    handleEvent(connection, null);
+  }
+
+  @Override
+  public void handleEvent(StreamConnection connection, PooledByteBuffer extra) {
+    Loop loop = loop(connection.getIoThread());
+    SocketAddress peer = connection.getPeerAddress();
+    InetAddress address = peer instanceof InetSocketAddress a ? a.getAddress() : null;
+    if (address == null || !tap.admits(address) || trusted(address)) {
+      // Undertow's chain refuses it (403) or believes its forwarded headers
+      handoffs.increment();
+      undertow.handleEvent(connection, extra);
+      return;
+    }
+    Client client = new Client(loop, connection, address);
+    if (extra != null) {
+      try {
+        ByteBuffer b = extra.getBuffer();
+        if (b.hasRemaining()) {
+          client.pending = ByteBuffer.allocate(b.remaining()).put(b).flip();
+        }
+      } finally {
+        extra.close();
+      }
+    }
+    client.start();
+  }
+
+  private boolean trusted(InetAddress address) {
+    for (Cidr c : settings.trusted()) {
+      if (c.contains(address)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Loop loop(XnioIoThread thread) {
+    int n = thread.getNumber();
+    Loop loop = loops[n];
+    if (loop == null) {
+      // only this thread creates or reads its loop
+      loop = new Loop(thread);
+      loops[n] = loop;
+    }
+    return loop;
+  }
+
+  private AtomicInteger open(Upstream u) {
+    return open.computeIfAbsent(u, x -> new AtomicInteger());
+  }
+
+  private InetSocketAddress address(Upstream u) {
+    return addresses.computeIfAbsent(
+        u,
+        x -> {
+          URI url = x.url();
+          int port = url.getPort() > 0 ? url.getPort() : 80;
+          return new InetSocketAddress(url.getHost(), port);
+        });
+  }
+
+  @Override
+  public HttpHandler getRootHandler() {
+    return undertow.getRootHandler();
+  }
+
+  @Override
+  public void setRootHandler(HttpHandler rootHandler) {
+    undertow.setRootHandler(rootHandler);
+  }
+
+  @Override
+  public OptionMap getUndertowOptions() {
+    return undertow.getUndertowOptions();
+  }
+
+  @Override
+  public void setUndertowOptions(OptionMap undertowOptions) {
+    undertow.setUndertowOptions(undertowOptions);
+  }
+
+  @Override
+  public ByteBufferPool getBufferPool() {
+    return undertow.getBufferPool();
+  }
+
+  @Override
+  public ConnectorStatistics getConnectorStatistics() {
+    return undertow.getConnectorStatistics();
+  }
+
+  @Override
+  public void closeConnections() {
+    undertow.closeConnections();
+  }
+
+  /** One IO thread's scratch buffers, idle backend connections and client connections. */
+  private final class Loop implements Runnable {
+    final XnioIoThread thread;
+    final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER);
+    final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
+    final IdentityHashMap<Upstream, ArrayDeque<Backend>> idle = new IdentityHashMap<>();
+    final IdentityHashMap<Upstream, ArrayDeque<Client>> waiting = new IdentityHashMap<>();
+    final ArrayList<Client> clients = new ArrayList<>();
+
+    Loop(XnioIoThread thread) {
+      this.thread = thread;
+      thread.executeAtInterval(this, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    Backend takeIdle(Upstream u) {
+      ArrayDeque<Backend> q = idle.get(u);
+      while (q != null && !q.isEmpty()) {
+        Backend b = q.pollLast();
+        if (b.connection.isOpen()) {
+          return b;
+        }
+        b.close();
+      }
+      return null;
+    }
+
+    ArrayDeque<Client> waiting(Upstream u) {
+      return waiting.computeIfAbsent(u, x -> new ArrayDeque<>());
+    }
+
+    /** The next request waiting for a connection to {@code u}, if any. */
+    Client nextWaiting(Upstream u) {
+      ArrayDeque<Client> q = waiting.get(u);
+      return q == null ? null : q.pollFirst();
+    }
+
+    /** A connection to {@code u} closed: a waiting request may open a new one. */
+    void slotFreed(Upstream u) {
+      Client c = nextWaiting(u);
+      if (c != null) {
+        c.queued = false;
+        c.connect(u);
+      }
+    }
+
+    void add(Client c) {
+      c.index = clients.size();
+      clients.add(c);
+    }
+
+    void remove(Client c) {
+      int i = c.index;
+      if (i < 0) {
+        return;
+      }
+      Client last = clients.remove(clients.size() - 1);
+      if (last != c) {
+        clients.set(i, last);
+        last.index = i;
+      }
+      c.index = -1;
+    }
+
+    /** Timeouts: requests past the request timeout, idle clients, idle backend connections. */
+    @Override
+    public void run() {
+      long now = ticker.read();
+      for (int i = clients.size() - 1; i >= 0; i--) {
+        if (i < clients.size()) {
+          clients.get(i).sweep(now);
+        }
+      }
+      for (ArrayDeque<Client> q : waiting.values()) {
+        while (!q.isEmpty() && now - q.peekFirst().queuedSince > settings.queueTimeoutNanos()) {
+          Client c = q.pollFirst();
+          c.queued = false;
+          c.upstream.inFlight().decrementAndGet();
+          c.answer(503);
+        }
+      }
+      for (ArrayDeque<Backend> q : idle.values()) {
+        while (!q.isEmpty() && now - q.peekFirst().idleSince > POOLED_TTL_NANOS) {
+          q.pollFirst().close();
+        }
+      }
+    }
+  }
+
+  /** A client connection served by the relay. */
+  private final class Client {
+    final Loop loop;
+    final StreamConnection connection;
+    final ConduitStreamSourceChannel source;
+    final ConduitStreamSinkChannel sink;
+    final InetAddress peer;
+    final byte[] peerText;
+    int index = -1;
+    boolean counted;
+    boolean closed;
+    boolean closeAfter;
+    long lastActive;
+
+    /** Client bytes read but not yet served (pipelined requests), read mode. */
+    ByteBuffer pending;
+
+    /** Response bytes the client has not taken yet, read mode. */
+    ByteBuffer unsent;
+
+    // the request in flight
+    boolean busy;
+    HttpString method;
+    boolean headRequest;
+    boolean idempotent;
+    boolean json;
+    byte[] original;
+    byte[] request;
+    String requestId;
+    long start;
+    Upstream upstream;
+    Backend backend;
+    boolean responseStarted;
+    boolean freshRetried;
+    boolean queued;
+    long queuedSince;
+    int status;
+
+    Client(Loop loop, StreamConnection connection, InetAddress peer) {
+      this.loop = loop;
+      this.connection = connection;
+      this.source = connection.getSourceChannel();
+      this.sink = connection.getSinkChannel();
+      this.peer = peer;
+      this.peerText = Heads.ascii(peer.getHostAddress());
+    }
+
+    void start() {
+      loop.add(this);
+      lastActive = ticker.read();
+      connection.setCloseListener(c -> closed());
+      source.getReadSetter().set(ch -> readable());
+      sink.getWriteSetter().set(ch -> writable());
+      if (pending != null) {
+        ByteBuffer p = pending;
+        pending = null;
+        serve(p, false);
+        if (closed || index < 0) {
+          return;
+        }
+      }
+      source.resumeReads();
+    }
+
+    void readable() {
+      ByteBuffer in = loop.in;
+      while (!closed && index >= 0) {
+        in.clear();
+        int n;
+        try {
+          n = source.read(in);
+        } catch (IOException e) {
+          close();
+          return;
+        }
+        if (n == 0) {
+          return;
+        }
+        if (n < 0) {
+          clientEnded();
+          return;
+        }
+        in.flip();
+        lastActive = ticker.read();
+        if (busy || pending != null) {
+          pending = append(pending, in);
+          if (pending.remaining() > BUFFER) {
+            // a client that pipelines this much waits for its earlier responses
+            source.suspendReads();
+          }
+          if (!busy) {
+            ByteBuffer p = pending;
+            pending = null;
+            serve(p, false);
+          }
+        } else {
+          serve(in, true);
+        }
+      }
+    }
+
+    /**
+     * The client closed its side. HTTP/1.1 clients do not half-close while they wait for a
+     * response, so a request in flight is abandoned.
+     */
+    void clientEnded() {
+      close();
+    }
+
+    /**
+     * Serves the requests at the start of {@code data} (read mode), one at a time.
+     *
+     * @param scratch whether {@code data} is the loop's scratch buffer, which must not be kept
+     */
+    void serve(ByteBuffer data, boolean scratch) {
+      if (tap.draining()) {
+        // Undertow's chain answers 503 and closes
+        handOff(data);
+        return;
+      }
+      int from = data.position();
+      int to = data.limit();
+      int end = Heads.headEnd(data, from, to);
+      if (end < 0) {
+        handOff(data);
+        return;
+      }
+      if (!parseRequest(data, from, end)) {
+        handOff(data);
+        return;
+      }
+      int bodyEnd = end + (int) bodyLength;
+      if (bodyEnd > to) {
+        handOff(data);
+        return;
+      }
+      // the request as the backend gets it: in loop.out, then copied for a retry
+      ByteBuffer out = loop.out;
+      out.flip();
+      if (bodyEnd > end) {
+        if (out.limit() + (bodyEnd - end) > out.capacity()) {
+          handOff(data);
+          return;
+        }
+        out.position(out.limit()).limit(out.capacity());
+        Heads.copy(data, end, bodyEnd, out);
+        out.flip();
+      }
+      original = new byte[bodyEnd - from];
+      data.get(from, original);
+      request = new byte[out.remaining()];
+      out.get(out.position(), request);
+      data.position(bodyEnd);
+      if (data.hasRemaining()) {
+        pending = scratch ? ByteBuffer.allocate(data.remaining()).put(data).flip() : data;
+      } else {
+        pending = null;
+      }
+      if (!counted) {
+        counted = true;
+        tap.connectionOpened();
+      }
+      busy = true;
+      start = ticker.read();
+      tap.begin();
+      // the base of the retry budget, which Undertow's proxy spends on requests handed back
+      budget.onRequest();
+      dispatch(out, List.of());
+    }
+
+    private long bodyLength;
+
+    /**
+     * Reads the head in {@code [from, end)} and writes the request the backend gets into loop.out
+     * (write mode); false when Undertow should serve it.
+     */
+    private boolean parseRequest(ByteBuffer b, int from, int end) {
+      if (end - from > maxHeaderBytes + maxUri + 64) {
+        return false;
+      }
+      int lineEnd = Heads.indexOf(b, (byte) '\r', from, end);
+      int sp1 = Heads.indexOf(b, (byte) ' ', from, lineEnd);
+      if (sp1 <= from) {
+        return false;
+      }
+      int sp2 = Heads.indexOf(b, (byte) ' ', sp1 + 1, lineEnd);
+      // Undertow's limit counts the path, the query and one more
+      if (sp2 < 0 || sp2 - sp1 > maxUri || b.get(sp1 + 1) != '/') {
+        return false;
+      }
+      if (!Heads.equalsLower(b, sp2 + 1, lineEnd, HTTP_1_1_LOWER)) {
+        return false;
+      }
+      method = method(b, from, sp1);
+      if (method == null) {
+        return false;
+      }
+      headRequest = method == Methods.HEAD;
+      idempotent = method != Methods.POST && method != Methods.PATCH;
+      for (int i = sp1 + 1; i < sp2; i++) {
+        int c = b.get(i);
+        if (c <= ' ' || c >= 127) {
+          return false;
+        }
+      }
+      ByteBuffer out = loop.out;
+      out.clear();
+      Heads.copy(b, from, lineEnd + 2, out);
+      int hostFrom = -1;
+      int hostTo = -1;
+      int xffFrom = -1;
+      int xffTo = -1;
+      long length = 0;
+      boolean sawLength = false;
+      json = false;
+      closeAfter = false;
+      int fields = 0;
+      int line = lineEnd + 2;
+      while (line < end - 2) {
+        int eol = Heads.indexOf(b, (byte) '\r', line, end);
+        if (eol < 0 || b.get(eol + 1) != '\n') {
+          return false;
+        }
+        int colon = Heads.indexOf(b, (byte) ':', line, eol);
+        if (colon <= line) {
+          return false;
+        }
+        for (int i = line; i < colon; i++) {
+          if (!Heads.tokenChar(b.get(i))) {
+            return false;
+          }
+        }
+        if (++fields > maxHeaders) {
+          return false;
+        }
+        int v = colon + 1;
+        while (v < eol && (b.get(v) == ' ' || b.get(v) == '\t')) {
+          v++;
+        }
+        int ve = eol;
+        while (ve > v && (b.get(ve - 1) == ' ' || b.get(ve - 1) == '\t')) {
+          ve--;
+        }
+        boolean keep = true;
+        switch (colon - line) {
+          case 2 -> keep = !Heads.equalsLower(b, line, colon, TE);
+          case 4 -> {
+            if (Heads.equalsLower(b, line, colon, HOST)) {
+              if (hostFrom >= 0 || v == ve) {
+                return false;
+              }
+              hostFrom = v;
+              hostTo = ve;
+            }
+          }
+          case 6 -> {
+            if (Heads.equalsLower(b, line, colon, EXPECT)) {
+              return false;
+            }
+            if (Heads.equalsLower(b, line, colon, ACCEPT)) {
+              json |= Heads.string(b, v, ve).contains("json");
+            }
+          }
+          case 7 -> {
+            if (Heads.equalsLower(b, line, colon, UPGRADE)) {
+              return false;
+            }
+            keep = !Heads.equalsLower(b, line, colon, TRAILER);
+          }
+          case 10 -> {
+            if (Heads.equalsLower(b, line, colon, CONNECTION)) {
+              if (Heads.hasToken(b, v, ve, UPGRADE)) {
+                return false;
+              }
+              closeAfter |= Heads.hasToken(b, v, ve, CLOSE);
+              keep = false;
+            } else if (Heads.equalsLower(b, line, colon, KEEP_ALIVE)) {
+              keep = false;
+            }
+          }
+          case 12 -> keep = !Heads.equalsLower(b, line, colon, X_REQUEST_ID);
+          case 14 -> {
+            if (Heads.equalsLower(b, line, colon, CONTENT_LENGTH)) {
+              if (sawLength) {
+                return false;
+              }
+              sawLength = true;
+              length = Heads.decimal(b, v, ve);
+              if (length < 0 || length > settings.maxBody()) {
+                return false;
+              }
+            }
+          }
+          case 15 -> {
+            if (Heads.equalsLower(b, line, colon, X_FORWARDED_FOR)) {
+              if (xffFrom >= 0) {
+                return false;
+              }
+              xffFrom = v;
+              xffTo = ve;
+              keep = false;
+            }
+          }
+          case 16 ->
+              keep =
+                  !Heads.equalsLower(b, line, colon, PROXY_CONNECTION)
+                      && !Heads.equalsLower(b, line, colon, X_FORWARDED_HOST)
+                      && !Heads.equalsLower(b, line, colon, X_FORWARDED_PORT);
+          case 17 -> {
+            if (Heads.equalsLower(b, line, colon, TRANSFER_ENCODING)) {
+              return false;
+            }
+            keep = !Heads.equalsLower(b, line, colon, X_FORWARDED_PROTO);
+          }
+          case 18 -> keep = !Heads.equalsLower(b, line, colon, X_FORWARDED_SERVER);
+          default -> {}
+        }
+        if (keep) {
+          Heads.copy(b, line, eol + 2, out);
+        }
+        line = eol + 2;
+      }
+      // Undertow's limit counts "name: value\r\n" per field: at most one more byte than sent
+      if (hostFrom < 0 || end - (lineEnd + 2) + fields > maxHeaderBytes) {
+        return false;
+      }
+      bodyLength = length;
+      // X-Forwarded-For: what came, then the peer (Undertow's proxy does the same)
+      out.put(Heads.ascii("X-Forwarded-For: "));
+      if (xffFrom >= 0 && xffTo > xffFrom) {
+        Heads.copy(b, xffFrom, xffTo, out);
+        out.put((byte) ',');
+      }
+      out.put(peerText).put(CRLF);
+      out.put(Heads.ascii("X-Forwarded-Proto: ")).put(proto).put(CRLF);
+      int colon = -1;
+      if (b.get(hostFrom) != '[') {
+        colon = Heads.indexOf(b, (byte) ':', hostFrom, hostTo);
+      } else {
+        int close = Heads.indexOf(b, (byte) ']', hostFrom, hostTo);
+        if (close > 0 && close + 1 < hostTo && b.get(close + 1) == ':') {
+          colon = close + 1;
+        }
+      }
+      out.put(Heads.ascii("X-Forwarded-Server: "));
+      Heads.copy(b, hostFrom, colon < 0 ? hostTo : colon, out);
+      out.put(CRLF);
+      out.put(Heads.ascii("X-Forwarded-Port: "));
+      if (colon < 0) {
+        out.put(Heads.ascii(Integer.toString(defaultPort)));
+      } else {
+        Heads.copy(b, colon + 1, hostTo, out);
+      }
+      out.put(CRLF);
+      out.put(Heads.ascii("X-Forwarded-Host: "));
+      Heads.copy(b, hostFrom, hostTo, out);
+      out.put(CRLF);
+      requestId = RequestIds.next();
+      out.put(Heads.ascii("X-Request-Id: "))
+          .put(requestId.getBytes(StandardCharsets.ISO_8859_1))
+          .put(CRLF);
+      out.put(CRLF);
+      return true;
+    }
+
+    /** Sends the request in {@code bytes} (read mode) to a backend not in {@code tried}. */
+    void dispatch(ByteBuffer bytes, List<Upstream> tried) {
+      Optional<Upstream> picked = balancer.pick(tried);
+      if (picked.isEmpty() || !serves(picked.get())) {
+        handBack();
+        return;
+      }
+      Upstream u = picked.get();
+      upstream = u;
+      responseStarted = false;
+      status = 0;
+      u.inFlight().incrementAndGet();
+      Backend b = loop.takeIdle(u);
+      if (b != null) {
+        b.attach(this, true);
+        b.send(bytes);
+        return;
+      }
+      if (open(u).get() >= settings.maxConnections()) {
+        ArrayDeque<Client> q = loop.waiting(u);
+        if (q.size() >= settings.queuePerThread()) {
+          u.inFlight().decrementAndGet();
+          answer(503);
+          return;
+        }
+        queued = true;
+        queuedSince = ticker.read();
+        q.addLast(this);
+        return;
+      }
+      connect(u);
+    }
+
+    /** Opens a new backend connection for the request in flight. */
+    void connect(Upstream u) {
+      open(u).incrementAndGet();
+      Backend b = new Backend(loop, u);
+      b.attach(this, false);
+      backend = b;
+      IoFuture<StreamConnection> future =
+          loop.thread.openStreamConnection(
+              address(u), null, OptionMap.create(Options.TCP_NODELAY, true));
+      future.addNotifier(
+          new IoFuture.HandlingNotifier<StreamConnection, Backend>() {
+            @Override
+            public void handleDone(StreamConnection connection, Backend backend) {
+              backend.connected(connection);
+            }
+
+            @Override
+            public void handleFailed(IOException e, Backend backend) {
+              backend.connectFailed(e);
+            }
+
+            @Override
+            public void handleCancelled(Backend backend) {
+              backend.connectFailed(new IOException("cancelled"));
+            }
+          },
+          b);
+    }
+
+    /** Gives the connection to Undertow with the request in flight and what follows it. */
+    void handBack() {
+      busy = false;
+      tap.cancel();
+      ByteBuffer bytes = ByteBuffer.wrap(original);
+      if (pending != null) {
+        bytes = append(append(null, bytes), pending);
+        pending = null;
+      }
+      handOff(bytes);
+    }
+
+    /** Gives the connection with the unserved bytes {@code data} to Undertow's chain. */
+    void handOff(ByteBuffer data) {
+      if (closed) {
+        return;
+      }
+      loop.remove(this);
+      if (counted) {
+        counted = false;
+        tap.connectionClosed();
+      }
+      source.getReadSetter().set(null);
+      sink.getWriteSetter().set(null);
+      connection.setCloseListener(null);
+      handoffs.increment();
+      PooledByteBuffer extra = null;
+      if (data != null && data.hasRemaining()) {
+        extra =
+            new ImmediatePooledByteBuffer(
+                ByteBuffer.allocateDirect(data.remaining()).put(data).flip());
+      }
+      undertow.handleEvent(connection, extra);
+    }
+
+    /**
+     * Response bytes from the backend, in {@code in} (read mode, the loop's scratch).
+     *
+     * @return false when the backend connection must not be read any further now
+     */
+    boolean response(Backend b, ByteBuffer in) {
+      ByteBuffer src = in;
+      int from = in.position();
+      ByteBuffer out = loop.out;
+      boolean headOut = false;
+      while (!b.headDone) {
+        if (b.head != null) {
+          b.head = append(b.head, src);
+          src = b.head;
+          from = src.position();
+        }
+        int end = Heads.headEnd(src, from, src.limit());
+        if (end < 0) {
+          if (b.head == null) {
+            b.head = append(null, src);
+          }
+          if (b.head.remaining() > MAX_RESPONSE_HEAD) {
+            backendFailed(b, "response head too large");
+            return false;
+          }
+          return true;
+        }
+        if (!responseHead(b, src, from, end)) {
+          backendFailed(b, "malformed response head");
+          return false;
+        }
+        src.position(end);
+        b.head = null;
+        from = end;
+        if (!b.headDone) {
+          // an interim response (1xx): its final response follows
+          if (!write(out)) {
+            b.source.suspendReads();
+            return false;
+          }
+        } else {
+          headOut = true;
+        }
+      }
+      int to = src.limit();
+      int taken;
+      boolean done;
+      switch (b.mode) {
+        case BODY_NONE -> {
+          taken = 0;
+          done = true;
+        }
+        case BODY_LENGTH -> {
+          taken = (int) Math.min(b.remaining, to - from);
+          b.remaining -= taken;
+          done = b.remaining == 0;
+        }
+        case BODY_CHUNKED -> {
+          int r = b.chunked.scan(src, from, to);
+          if (r == -2) {
+            backendFailed(b, "malformed chunked body");
+            return false;
+          }
+          taken = r < 0 ? to - from : r - from;
+          done = r >= 0;
+        }
+        default -> {
+          taken = to - from;
+          done = false;
+        }
+      }
+      if (from + taken < to) {
+        // more than the response: the connection is out of step
+        b.reusable = false;
+      }
+      boolean flushed = true;
+      if (headOut && out.limit() + taken <= out.capacity()) {
+        // head and body in one write
+        out.position(out.limit()).limit(out.capacity());
+        Heads.copy(src, from, from + taken, out);
+        out.flip();
+        flushed = write(out);
+      } else {
+        if (headOut) {
+          flushed = write(out);
+        }
+        if (taken > 0) {
+          ByteBuffer body = src.duplicate();
+          body.limit(from + taken).position(from);
+          flushed = write(body);
+        }
+      }
+      if (done) {
+        complete(b);
+        return false;
+      }
+      if (!flushed) {
+        b.source.suspendReads();
+        return false;
+      }
+      return true;
+    }
+
+    /**
+     * Reads the response head in {@code [from, end)} and writes the head the client gets into
+     * loop.out (read mode).
+     */
+    private boolean responseHead(Backend b, ByteBuffer src, int from, int end) {
+      int lineEnd = Heads.indexOf(src, (byte) '\r', from, end);
+      if (lineEnd - from < 12 || src.get(from + 8) != ' ') {
+        return false;
+      }
+      boolean http11 = Heads.equalsLower(src, from, from + 8, HTTP_1_1_LOWER);
+      if (!http11 && !Heads.equalsLower(src, from, from + 8, HTTP_1_0_LOWER)) {
+        return false;
+      }
+      long code = Heads.decimal(src, from + 9, from + 12);
+      if (code < 100 || code > 599) {
+        return false;
+      }
+      int statusCode = (int) code;
+      ByteBuffer out = loop.out;
+      out.clear();
+      out.put(HTTP_1_1);
+      Heads.copy(src, from + 8, lineEnd + 2, out);
+      long length = -1;
+      boolean chunked = false;
+      boolean otherCoding = false;
+      boolean keepAlive = http11;
+      int line = lineEnd + 2;
+      while (line < end - 2) {
+        int eol = Heads.indexOf(src, (byte) '\r', line, end);
+        if (eol < 0) {
+          return false;
+        }
+        int colon = Heads.indexOf(src, (byte) ':', line, eol);
+        if (colon <= line) {
+          return false;
+        }
+        int v = colon + 1;
+        while (v < eol && (src.get(v) == ' ' || src.get(v) == '\t')) {
+          v++;
+        }
+        int ve = eol;
+        while (ve > v && (src.get(ve - 1) == ' ' || src.get(ve - 1) == '\t')) {
+          ve--;
+        }
+        boolean keep = true;
+        switch (colon - line) {
+          case 10 -> {
+            if (Heads.equalsLower(src, line, colon, CONNECTION)) {
+              if (Heads.hasToken(src, v, ve, CLOSE)) {
+                keepAlive = false;
+              } else if (Heads.hasToken(src, v, ve, KEEP_ALIVE)) {
+                keepAlive = true;
+              }
+              keep = false;
+            } else if (Heads.equalsLower(src, line, colon, KEEP_ALIVE)) {
+              keep = false;
+            }
+          }
+          case 12 -> keep = !Heads.equalsLower(src, line, colon, X_REQUEST_ID);
+          case 14 -> {
+            if (Heads.equalsLower(src, line, colon, CONTENT_LENGTH)) {
+              long l = Heads.decimal(src, v, ve);
+              if (l < 0 || (length >= 0 && l != length)) {
+                return false;
+              }
+              length = l;
+            }
+          }
+          case 16 -> keep = !Heads.equalsLower(src, line, colon, PROXY_CONNECTION);
+          case 17 -> {
+            if (Heads.equalsLower(src, line, colon, TRANSFER_ENCODING)) {
+              if (Heads.hasToken(src, v, ve, CHUNKED)) {
+                chunked = true;
+              } else {
+                otherCoding = true;
+              }
+            }
+          }
+          case 25 ->
+              keep =
+                  hstsLine == null
+                      || !Heads.equalsLower(src, line, colon, STRICT_TRANSPORT_SECURITY);
+          default -> {}
+        }
+        if (keep) {
+          if (out.remaining() < eol + 2 - line + 512) {
+            return false;
+          }
+          Heads.copy(src, line, eol + 2, out);
+        }
+        line = eol + 2;
+      }
+      if (statusCode < 200) {
+        if (statusCode == 101) {
+          return false;
+        }
+        out.put(CRLF).flip();
+        return true;
+      }
+      status = statusCode;
+      b.headDone = true;
+      b.reusable = keepAlive;
+      if (headRequest || statusCode == 204 || statusCode == 304) {
+        b.mode = BODY_NONE;
+      } else if (chunked && !otherCoding) {
+        b.mode = BODY_CHUNKED;
+        b.chunked.reset();
+      } else if (otherCoding || length < 0) {
+        b.mode = BODY_UNTIL_CLOSE;
+        b.reusable = false;
+        closeAfter = true;
+      } else {
+        b.mode = BODY_LENGTH;
+        b.remaining = length;
+      }
+      if (hstsLine != null) {
+        out.put(hstsLine);
+      }
+      out.put(Heads.ascii("X-Request-Id: "))
+          .put(requestId.getBytes(StandardCharsets.ISO_8859_1))
+          .put(CRLF);
+      if (closeAfter || tap.draining()) {
+        closeAfter = true;
+        out.put(Heads.ascii("Connection: close\r\n"));
+      }
+      out.put(CRLF).flip();
+      responseStarted = true;
+      return true;
+    }
+
+    /** The response of the request in flight is complete. */
+    void complete(Backend b) {
+      long now = ticker.read();
+      long nanos = now - start;
+      Upstream u = upstream;
+      u.inFlight().decrementAndGet();
+      meters.answered(u, status, nanos);
+      tap.end(method, status, nanos);
+      busy = false;
+      backend = null;
+      b.release();
+      lastActive = now;
+      if (closeAfter) {
+        if (unsent == null) {
+          close();
+        }
+        return;
+      }
+      if (unsent != null) {
+        // the rest waits for the client to take the response
+        return;
+      }
+      next();
+    }
+
+    /** Serves a pipelined request, if one came while the last was in flight. */
+    void next() {
+      if (pending != null && !busy && !closed) {
+        ByteBuffer p = pending;
+        pending = null;
+        source.resumeReads();
+        serve(p, false);
+      }
+    }
+
+    /**
+     * The backend connection of the request in flight failed ({@code reason}): the request goes to
+     * another backend when nothing of its response has reached the client.
+     */
+    void backendFailed(Backend b, String reason) {
+      boolean reused = b.reused;
+      boolean answered = b.headDone || b.head != null;
+      b.close();
+      if (!busy || backend != b) {
+        return;
+      }
+      backend = null;
+      Upstream u = upstream;
+      if (reused && !answered && !freshRetried && !responseStarted) {
+        // a kept-alive connection the backend had closed: once more on a new one, not its fault
+        freshRetried = true;
+        connect(u);
+        return;
+      }
+      u.inFlight().decrementAndGet();
+      meters.failed(u, reason);
+      if (responseStarted) {
+        tap.end(method, status, ticker.read() - start);
+        busy = false;
+        close();
+        return;
+      }
+      if (idempotent || !b.sent) {
+        handBack();
+        return;
+      }
+      answer(502);
+    }
+
+    /** Answers the request in flight with the lb's own page for {@code code} and closes. */
+    void answer(int code) {
+      ErrorPages.Page page = ErrorPages.of(code, json).orElseThrow();
+      byte[] body = page.body().getBytes(StandardCharsets.UTF_8);
+      String head =
+          "HTTP/1.1 "
+              + code
+              + switch (code) {
+                case 503 -> " Service Unavailable";
+                case 504 -> " Gateway Timeout";
+                default -> " Bad Gateway";
+              }
+              + "\r\nContent-Type: "
+              + page.contentType()
+              + "\r\nContent-Length: "
+              + body.length
+              + "\r\nCache-Control: no-store\r\nX-Request-Id: "
+              + requestId
+              + "\r\n"
+              + (hstsLine == null ? "" : new String(hstsLine, StandardCharsets.ISO_8859_1))
+              + "Connection: close\r\n\r\n";
+      byte[] h = Heads.ascii(head);
+      ByteBuffer bytes = ByteBuffer.allocate(h.length + (headRequest ? 0 : body.length)).put(h);
+      if (!headRequest) {
+        bytes.put(body);
+      }
+      bytes.flip();
+      status = code;
+      tap.end(method, code, ticker.read() - start);
+      busy = false;
+      closeAfter = true;
+      responseStarted = true;
+      if (write(bytes)) {
+        close();
+      }
+    }
+
+    /** Timeouts, from the loop's sweep. */
+    void sweep(long now) {
+      if (closed) {
+        return;
+      }
+      if (busy) {
+        if (!queued && now - start > settings.requestTimeoutNanos()) {
+          timedOut();
+        }
+      } else if (unsent == null && now - lastActive > idleNanos) {
+        close();
+      }
+    }
+
+    private void timedOut() {
+      Backend b = backend;
+      Upstream u = upstream;
+      backend = null;
+      if (b != null) {
+        b.close();
+      }
+      if (u != null) {
+        u.inFlight().decrementAndGet();
+        meters.answered(u, 504, ticker.read() - start);
+      }
+      if (responseStarted) {
+        tap.end(method, status, ticker.read() - start);
+        busy = false;
+        close();
+        return;
+      }
+      answer(504);
+    }
+
+    /** Writes {@code b} to the client, queueing what the socket does not take. */
+    boolean write(ByteBuffer b) {
+      if (unsent != null) {
+        return queue(b);
+      }
+      try {
+        while (b.hasRemaining()) {
+          if (sink.write(b) == 0) {
+            break;
+          }
+        }
+        if (!b.hasRemaining() && sink.flush()) {
+          return true;
+        }
+      } catch (IOException e) {
+        close();
+        return false;
+      }
+      return queue(b);
+    }
+
+    private boolean queue(ByteBuffer b) {
+      if (b.hasRemaining()) {
+        unsent = append(unsent, b);
+      }
+      if (unsent == null) {
+        // only a flush was pending
+        unsent = ByteBuffer.allocate(0);
+      }
+      sink.resumeWrites();
+      return false;
+    }
+
+    void writable() {
+      try {
+        if (unsent != null) {
+          while (unsent.hasRemaining()) {
+            if (sink.write(unsent) == 0) {
+              return;
+            }
+          }
+        }
+        if (!sink.flush()) {
+          return;
+        }
+      } catch (IOException e) {
+        close();
+        return;
+      }
+      unsent = null;
+      sink.suspendWrites();
+      if (busy && backend != null) {
+        backend.source.resumeReads();
+        return;
+      }
+      if (closeAfter) {
+        close();
+        return;
+      }
+      next();
+    }
+
+    void close() {
+      IoUtils.safeClose(connection);
+      closed();
+    }
+
+    /** The connection closed, by either side. */
+    void closed() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      loop.remove(this);
+      if (counted) {
+        counted = false;
+        tap.connectionClosed();
+      }
+      if (queued) {
+        queued = false;
+        loop.waiting(upstream).remove(this);
+      }
+      if (busy) {
+        busy = false;
+        Backend b = backend;
+        backend = null;
+        if (b != null) {
+          b.close();
+        }
+        if (upstream != null) {
+          upstream.inFlight().decrementAndGet();
+        }
+        tap.end(method, status, ticker.read() - start);
+      }
+      pending = null;
+      unsent = null;
+    }
+  }
+
+  /** A connection to a backend: idle in its loop's pool, or serving one client's request. */
+  private final class Backend {
+    final Loop loop;
+    final Upstream upstream;
+    StreamConnection connection;
+    ConduitStreamSourceChannel source;
+    ConduitStreamSinkChannel sink;
+    Client owner;
+    boolean reused;
+    boolean sent;
+    boolean closed;
+    long idleSince;
+
+    /** Request bytes the backend has not taken yet, read mode. */
+    ByteBuffer unsent;
+
+    // the response in flight
+    boolean headDone;
+    ByteBuffer head;
+    int mode;
+    long remaining;
+    boolean reusable;
+    final Heads.Chunked chunked = new Heads.Chunked();
+
+    Backend(Loop loop, Upstream upstream) {
+      this.loop = loop;
+      this.upstream = upstream;
+    }
+
+    void attach(Client client, boolean reused) {
+      owner = client;
+      client.backend = this;
+      this.reused = reused;
+      sent = false;
+      headDone = false;
+      head = null;
+      reusable = true;
+    }
+
+    void connected(StreamConnection c) {
+      connection = c;
+      source = c.getSourceChannel();
+      sink = c.getSinkChannel();
+      c.setCloseListener(x -> closed());
+      source.getReadSetter().set(ch -> readable());
+      sink.getWriteSetter().set(ch -> writable());
+      source.resumeReads();
+      if (closed) {
+        IoUtils.safeClose(c);
+        return;
+      }
+      if (owner != null) {
+        send(ByteBuffer.wrap(owner.request));
+      } else {
+        release();
+      }
+    }
+
+    void connectFailed(IOException e) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      open(upstream).decrementAndGet();
+      loop.slotFreed(upstream);
+      Client c = owner;
+      owner = null;
+      if (c == null || c.backend != this || !c.busy) {
+        return;
+      }
+      c.backend = null;
+      Upstream u = upstream;
+      u.inFlight().decrementAndGet();
+      meters.failed(u, "connect failed");
+      log.atDebug()
+          .addKeyValue("event", "lb.relay.connect_failed")
+          .addKeyValue("backend", u.name())
+          .log("connect to {} failed: {}", u.name(), e.toString());
+      // Undertow's proxy retries it on another backend, or answers 502
+      c.handBack();
+    }
+
+    void send(ByteBuffer bytes) {
+      sent = true;
+      try {
+        while (bytes.hasRemaining()) {
+          if (sink.write(bytes) == 0) {
+            break;
+          }
+        }
+        if (!bytes.hasRemaining() && sink.flush()) {
+          return;
+        }
+      } catch (IOException e) {
+        failed("write failed: " + e.getMessage());
+        return;
+      }
+      unsent = bytes.hasRemaining() ? append(null, bytes) : ByteBuffer.allocate(0);
+      sink.resumeWrites();
+    }
+
+    void writable() {
+      try {
+        while (unsent != null && unsent.hasRemaining()) {
+          if (sink.write(unsent) == 0) {
+            return;
+          }
+        }
+        if (!sink.flush()) {
+          return;
+        }
+      } catch (IOException e) {
+        failed("write failed: " + e.getMessage());
+        return;
+      }
+      unsent = null;
+      sink.suspendWrites();
+    }
+
+    void readable() {
+      ByteBuffer in = loop.in;
+      while (!closed) {
+        in.clear();
+        int n;
+        try {
+          n = source.read(in);
+        } catch (IOException e) {
+          failed("read failed: " + e.getMessage());
+          return;
+        }
+        if (n == 0) {
+          return;
+        }
+        if (n < 0) {
+          ended();
+          return;
+        }
+        in.flip();
+        Client c = owner;
+        if (c == null) {
+          // an idle connection has nothing to say
+          close();
+          return;
+        }
+        if (!c.response(this, in)) {
+          return;
+        }
+      }
+    }
+
+    /** The backend closed the connection. */
+    private void ended() {
+      Client c = owner;
+      if (c != null && headDone && mode == BODY_UNTIL_CLOSE) {
+        reusable = false;
+        c.complete(this);
+        return;
+      }
+      failed("closed by the backend");
+    }
+
+    private void failed(String reason) {
+      Client c = owner;
+      if (c != null) {
+        c.backendFailed(this, reason);
+      } else {
+        close();
+      }
+    }
+
+    /** To a request waiting for it, or back to the pool when it can serve another, else closed. */
+    void release() {
+      owner = null;
+      if (!reusable || closed || unsent != null || !connection.isOpen()) {
+        close();
+        return;
+      }
+      Client waiter = loop.nextWaiting(upstream);
+      if (waiter != null) {
+        waiter.queued = false;
+        attach(waiter, true);
+        send(ByteBuffer.wrap(waiter.request));
+        return;
+      }
+      idleSince = ticker.read();
+      source.resumeReads();
+      loop.idle.computeIfAbsent(upstream, x -> new ArrayDeque<>()).addLast(this);
+    }
+
+    void close() {
+      owner = null;
+      if (connection != null) {
+        IoUtils.safeClose(connection);
+      }
+      closed();
+    }
+
+    void closed() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      open(upstream).decrementAndGet();
+      ArrayDeque<Backend> q = loop.idle.get(upstream);
+      if (q != null) {
+        q.remove(this);
+      }
+      Client c = owner;
+      owner = null;
+      if (c != null && c.backend == this) {
+        c.backendFailed(this, "connection closed");
+      }
+      loop.slotFreed(upstream);
+    }
+  }
+
+  /** {@code a} (may be null) followed by what remains of {@code b}, in a new buffer (read mode). */
+  private static ByteBuffer append(ByteBuffer a, ByteBuffer b) {
+    int n = (a == null ? 0 : a.remaining()) + b.remaining();
+    ByteBuffer r = ByteBuffer.allocate(n);
+    if (a != null) {
+      r.put(a);
+    }
+    r.put(b);
+    return r.flip();
+  }
+
+  private static HttpString method(ByteBuffer b, int from, int to) {
+    return switch (to - from) {
+      case 3 -> is(b, from, "GET") ? Methods.GET : is(b, from, "PUT") ? Methods.PUT : null;
+      case 4 -> is(b, from, "HEAD") ? Methods.HEAD : is(b, from, "POST") ? Methods.POST : null;
+      case 5 -> is(b, from, "PATCH") ? Methods.PATCH : null;
+      case 6 -> is(b, from, "DELETE") ? Methods.DELETE : null;
+      case 7 -> is(b, from, "OPTIONS") ? Methods.OPTIONS : null;
+      default -> null;
+    };
+  }
+
+  private static boolean is(ByteBuffer b, int from, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (b.get(from + i) != s.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
