@@ -9,9 +9,15 @@ import io.undertow.server.HttpHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import org.xnio.Option;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.Sequence;
@@ -28,14 +34,22 @@ import org.xnio.SslClientAuthMode;
  * offer h2c upgrades on plain listeners, so HTTPS listeners with HTTP/2 run on a second Undertow
  * instance that shares the first one's IO threads.
  *
+ * <p>A listener with an accept-time concern ({@link Builder#connectionGuard}, {@link
+ * Builder#proxyProtocol}) is opened by {@link Acceptor} on the first instance's IO threads, with
+ * the open listeners Undertow would have built: its builder has no hook between the accepting
+ * socket and the open listener.
+ *
  * <p>Meters: {@code foobar.listener.refused} (peers refused by allow/deny), {@code
- * foobar.listener.connections} (open connections), {@code http.server.requests}; all tagged with
- * {@code listener}.
+ * foobar.listener.connections} (open connections), {@code http.server.requests}; for HTTPS
+ * listeners {@link TlsHandshakeMeters}' {@code foobar.tls.handshakes} and {@code
+ * foobar.tls.handshake.failures}; all tagged with {@code listener}.
  */
 public final class HttpServer {
   private final Undertow undertow;
   private final Optional<Undertow> h2;
+  private final List<Acceptor> acceptors;
   private final List<Spec> specs;
+  private final List<Bound> bound;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
 
@@ -66,12 +80,16 @@ public final class HttpServer {
   private HttpServer(
       Undertow undertow,
       Optional<Undertow> h2,
+      List<Acceptor> acceptors,
       List<Spec> specs,
+      List<Bound> bound,
       List<ObservingHandler> observed,
       List<AccessLog> accessLogs) {
     this.undertow = undertow;
     this.h2 = h2;
+    this.acceptors = acceptors;
     this.specs = specs;
+    this.bound = bound;
     this.observed = observed;
     this.accessLogs = accessLogs;
   }
@@ -86,6 +104,8 @@ public final class HttpServer {
     private final HttpLimits limits;
     private final MeterRegistry registry;
     private final List<Spec> specs = new ArrayList<>();
+    private final Map<String, ConnectionGuard> guards = new HashMap<>();
+    private final Map<String, List<Cidr>> proxyProtocol = new HashMap<>();
 
     private Builder(HttpLimits limits, MeterRegistry registry) {
       this.limits = limits;
@@ -154,6 +174,37 @@ public final class HttpServer {
     }
 
     /**
+     * Caps the connections of the listener called {@code name} when they are accepted: before TLS,
+     * before a PROXY header, before Undertow reads a byte ({@link ConnectionGuard#wrap}).
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder connectionGuard(String name, ConnectionGuard guard) {
+      guards.put(added(name), guard);
+      return this;
+    }
+
+    /**
+     * The listener called {@code name} expects a PROXY protocol header (v1 or v2) on every
+     * connection from {@code trustedProxies} and serves it as coming from the header's source
+     * address; connections from other peers are served as they come ({@link
+     * ClientAddress#proxyProtocol}).
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder proxyProtocol(String name, List<Cidr> trustedProxies) {
+      proxyProtocol.put(added(name), List.copyOf(trustedProxies));
+      return this;
+    }
+
+    private String added(String name) {
+      if (specs.stream().noneMatch(s -> s.name().equals(name))) {
+        throw new IllegalArgumentException("no listener " + name);
+      }
+      return name;
+    }
+
+    /**
      * Binds every listener and starts serving.
      *
      * @throws RuntimeException from Undertow when an address cannot be bound
@@ -162,6 +213,7 @@ public final class HttpServer {
       Undertow.Builder b = undertow();
       Undertow.Builder h2 = undertow().setServerOption(UndertowOptions.ENABLE_HTTP2, true);
       boolean anyH2 = false;
+      Map<String, HttpHandler> byHand = new HashMap<>();
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
       for (Spec s : specs) {
@@ -184,6 +236,10 @@ public final class HttpServer {
             .register(registry);
         HttpHandler root =
             new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
+        if (guards.containsKey(s.name()) || proxyProtocol.containsKey(s.name())) {
+          byHand.put(s.name(), root);
+          continue;
+        }
         if (s.https().isEmpty()) {
           b.addHttpListener(s.address().port(), s.address().host(), root);
           continue;
@@ -194,20 +250,9 @@ public final class HttpServer {
                 .setType(Undertow.ListenerType.HTTPS)
                 .setHost(s.address().host())
                 .setPort(s.address().port())
-                .setSslContext(https.tls().sslContext())
+                .setSslContext(meteredContext(s.name(), https))
                 .setRootHandler(root)
-                .setOverrideSocketOptions(
-                    OptionMap.builder()
-                        .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
-                        .set(
-                            Options.SSL_ENABLED_CIPHER_SUITES,
-                            Sequence.of(https.tls().cipherSuites()))
-                        .set(
-                            Options.SSL_CLIENT_AUTH_MODE,
-                            https.requireClientCertificate()
-                                ? SslClientAuthMode.REQUIRED
-                                : SslClientAuthMode.NOT_REQUESTED)
-                        .getMap());
+                .setOverrideSocketOptions(sslOptions(https));
         if (https.http2()) {
           h2.addListener(l);
           anyH2 = true;
@@ -228,25 +273,116 @@ public final class HttpServer {
         }
         second = Optional.of(u);
       }
-      return new HttpServer(undertow, second, List.copyOf(specs), observed, logs);
+      Map<String, Acceptor> acceptors = new LinkedHashMap<>();
+      try {
+        for (Spec s : specs) {
+          HttpHandler root = byHand.get(s.name());
+          if (root != null) {
+            acceptors.put(s.name(), acceptor(undertow, s, root));
+          }
+        }
+      } catch (RuntimeException e) {
+        acceptors.values().forEach(Acceptor::stopAccepting);
+        second.ifPresent(Undertow::stop);
+        undertow.stop();
+        acceptors.values().forEach(Acceptor::releaseBuffers);
+        throw e;
+      }
+      return new HttpServer(
+          undertow,
+          second,
+          List.copyOf(acceptors.values()),
+          List.copyOf(specs),
+          bound(undertow, second, acceptors),
+          observed,
+          logs);
+    }
+
+    private Acceptor acceptor(Undertow undertow, Spec s, HttpHandler root) {
+      return Acceptor.open(
+          undertow.getWorker(),
+          undertowOptions(),
+          s.address(),
+          root,
+          s.https()
+              .map(
+                  https ->
+                      new Acceptor.Tls(
+                          meteredContext(s.name(), https), sslOptions(https), https.http2())),
+          new Acceptor.Gates(
+              Optional.ofNullable(guards.get(s.name())),
+              Optional.ofNullable(proxyProtocol.get(s.name()))));
+    }
+
+    /** The listeners as bound, in the order they were added. */
+    private List<Bound> bound(
+        Undertow undertow, Optional<Undertow> h2, Map<String, Acceptor> byHand) {
+      Iterator<Undertow.ListenerInfo> plain = undertow.getListenerInfo().iterator();
+      Iterator<Undertow.ListenerInfo> secure =
+          h2.map(Undertow::getListenerInfo).orElse(List.of()).iterator();
+      List<Bound> bound = new ArrayList<>();
+      for (Spec s : specs) {
+        InetSocketAddress a;
+        if (byHand.containsKey(s.name())) {
+          a = byHand.get(s.name()).address();
+        } else {
+          boolean onH2 = s.https().map(Https::http2).orElse(false);
+          a = (InetSocketAddress) (onH2 ? secure : plain).next().getAddress();
+        }
+        bound.add(
+            new Bound(
+                s.name(), new HostPort(s.address().host(), a.getPort()), s.https().isPresent()));
+      }
+      return List.copyOf(bound);
+    }
+
+    private SSLContext meteredContext(String listener, Https https) {
+      return new TlsHandshakeMeters(registry, listener).wrap(https.tls().sslContext());
+    }
+
+    private static OptionMap sslOptions(Https https) {
+      return OptionMap.builder()
+          .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
+          .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(https.tls().cipherSuites()))
+          .set(
+              Options.SSL_CLIENT_AUTH_MODE,
+              https.requireClientCertificate()
+                  ? SslClientAuthMode.REQUIRED
+                  : SslClientAuthMode.NOT_REQUESTED)
+          .getMap();
     }
 
     private Undertow.Builder undertow() {
+      Undertow.Builder b =
+          Undertow.builder()
+              // Undertow's default is at least 2; one per core the process may use (taskset,
+              // container limits) avoids two IO threads fighting over one core
+              .setIoThreads(Runtime.getRuntime().availableProcessors())
+              .setSocketOption(Options.REUSE_ADDRESSES, true)
+              .setSocketOption(Options.BACKLOG, 1024);
+      OptionMap options = undertowOptions();
+      for (Option<?> o : options) {
+        setServerOption(b, o, options);
+      }
+      return b;
+    }
+
+    private static <T> void setServerOption(Undertow.Builder b, Option<T> o, OptionMap options) {
+      b.setServerOption(o, options.get(o));
+    }
+
+    /** Undertow's options of every listener: {@link #limits}. */
+    private OptionMap undertowOptions() {
       int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
-      return Undertow.builder()
-          // Undertow's default is at least 2; one per core the process may use (taskset,
-          // container limits) avoids two IO threads fighting over one core
-          .setIoThreads(Runtime.getRuntime().availableProcessors())
-          .setServerOption(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
-          .setServerOption(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
-          .setServerOption(
-              UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
-          .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
-          .setServerOption(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
+      return OptionMap.builder()
+          .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
+          .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
+          .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
+          .set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
+          .set(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
           // HTTP/1.1 keeps connections alive without saying so
-          .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-          .setSocketOption(Options.REUSE_ADDRESSES, true)
-          .setSocketOption(Options.BACKLOG, 1024);
+          .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          .getMap();
     }
 
     private static int millis(Duration d) {
@@ -256,19 +392,6 @@ public final class HttpServer {
 
   /** The listeners as bound, in the order they were added. */
   public List<Bound> listeners() {
-    List<Bound> bound = new ArrayList<>();
-    List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-    List<Undertow.ListenerInfo> h2Infos = h2.map(Undertow::getListenerInfo).orElse(List.of());
-    int plain = 0;
-    int secure = 0;
-    for (Spec s : specs) {
-      boolean onH2 = s.https().map(Https::http2).orElse(false);
-      Undertow.ListenerInfo info = onH2 ? h2Infos.get(secure++) : infos.get(plain++);
-      InetSocketAddress a = (InetSocketAddress) info.getAddress();
-      bound.add(
-          new Bound(
-              s.name(), new HostPort(s.address().host(), a.getPort()), s.https().isPresent()));
-    }
     return bound;
   }
 
@@ -304,9 +427,12 @@ public final class HttpServer {
 
   /** Closes every listener and connection at once, then flushes the access logs. */
   public void stop() throws InterruptedException {
-    // the HTTP/2 instance borrows the first one's IO threads: it stops first
+    // the HTTP/2 instance and the listeners opened by hand borrow the first one's IO threads:
+    // they stop first
+    acceptors.forEach(Acceptor::stopAccepting);
     h2.ifPresent(Undertow::stop);
     undertow.stop();
+    acceptors.forEach(Acceptor::releaseBuffers);
     for (AccessLog log : accessLogs) {
       log.close();
     }
