@@ -16,10 +16,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.xnio.ChannelListener;
-import org.xnio.IoUtils;
 import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
-import org.xnio.ssl.SslConnection;
 
 /**
  * The client IP of a request: the socket peer, unless the peer is one of the listener's trusted
@@ -110,22 +108,13 @@ public final class ClientAddress {
     Cidr[] trusted = trustedProxies.toArray(Cidr[]::new);
     ProxyProtocolOpenListener proxied =
         new ProxyProtocolOpenListener(next, ssl.orElse(null), pool, sslOptions);
+    ChannelListener<StreamConnection> direct = Acceptor.startTls(next, ssl, sslOptions);
     return connection -> {
       InetSocketAddress peer = connection.getPeerAddress(InetSocketAddress.class);
       if (peer != null && peer.getAddress() != null && trusted(peer.getAddress(), trusted)) {
         proxied.handleEvent(connection);
-        return;
-      }
-      if (ssl.isEmpty()) {
-        next.handleEvent(connection);
-        return;
-      }
-      try {
-        SslConnection tls = ssl.get().wrapExistingConnection(connection, sslOptions, false);
-        next.handleEvent(tls);
-      } catch (RuntimeException e) {
-        IoUtils.safeClose(connection);
-        throw e;
+      } else {
+        direct.handleEvent(connection);
       }
     };
   }

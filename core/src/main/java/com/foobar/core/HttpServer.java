@@ -5,35 +5,26 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
-import io.undertow.connector.ByteBufferPool;
-import io.undertow.protocols.ssl.UndertowXnioSsl;
-import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
-import io.undertow.server.protocol.http.AlpnOpenListener;
-import io.undertow.server.protocol.http.HttpOpenListener;
-import io.undertow.server.protocol.http2.Http2OpenListener;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import org.xnio.ChannelListener;
-import org.xnio.ChannelListeners;
-import org.xnio.IoUtils;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
 import org.xnio.Option;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.Sequence;
 import org.xnio.SslClientAuthMode;
-import org.xnio.StreamConnection;
 import org.xnio.XnioWorker;
-import org.xnio.channels.AcceptingChannel;
-import org.xnio.ssl.SslConnection;
 
 /**
  * The HTTP listeners of one role, on one Undertow instance. Every listener's chain starts with
@@ -46,18 +37,24 @@ import org.xnio.ssl.SslConnection;
  * offer h2c upgrades on plain listeners, so HTTPS listeners with HTTP/2 run on a second Undertow
  * instance that shares the first one's IO threads.
  *
+ * <p>A listener with an accept-time concern ({@link Builder#connectionGuard}, {@link
+ * Builder#proxyProtocol}) is opened by {@link Acceptor} on the first instance's IO threads, with
+ * the open listeners Undertow would have built: its builder has no hook between the accepting
+ * socket and the open listener.
+ *
  * <p>Meters: {@code foobar.listener.refused} (peers refused by allow/deny), {@code
- * foobar.listener.connections} (open connections), {@code http.server.requests}; all tagged with
- * {@code listener}.
+ * foobar.listener.connections} (open connections), {@code http.server.requests}; for HTTPS
+ * listeners {@link TlsHandshakeMeters}' {@code foobar.tls.handshakes} and {@code
+ * foobar.tls.handshake.failures}; all tagged with {@code listener}.
  */
 public final class HttpServer {
   private final Undertow undertow;
   private final Optional<Undertow> h2;
+  private final List<Acceptor> acceptors;
   private final List<Spec> specs;
+  private final List<Bound> bound;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
-  private final List<AcceptingChannel<? extends StreamConnection>> ownChannels;
-  private final List<Bound> bound;
 
   /**
    * An engine that takes the HTTP/1.1 connections of a listener from Undertow, for requests it can
@@ -82,12 +79,7 @@ public final class HttpServer {
       Optional<AccessLogConfig> accessLog,
       String defaultRoute,
       HttpHandler handler,
-      Optional<Https> https,
-      Optional<Takeover> takeover) {
-    Spec withTakeover(Takeover t) {
-      return new Spec(name, address, rule, accessLog, defaultRoute, handler, https, Optional.of(t));
-    }
-  }
+      Optional<Https> https) {}
 
   private record Https(ServerTls tls, boolean requireClientCertificate, boolean http2) {}
 
@@ -106,18 +98,18 @@ public final class HttpServer {
   private HttpServer(
       Undertow undertow,
       Optional<Undertow> h2,
+      List<Acceptor> acceptors,
       List<Spec> specs,
+      List<Bound> bound,
       List<ObservingHandler> observed,
-      List<AccessLog> accessLogs,
-      List<AcceptingChannel<? extends StreamConnection>> ownChannels,
-      List<Bound> bound) {
+      List<AccessLog> accessLogs) {
     this.undertow = undertow;
     this.h2 = h2;
+    this.acceptors = acceptors;
     this.specs = specs;
+    this.bound = bound;
     this.observed = observed;
     this.accessLogs = accessLogs;
-    this.ownChannels = ownChannels;
-    this.bound = bound;
   }
 
   /** Starts describing the listeners of one role. */
@@ -130,6 +122,9 @@ public final class HttpServer {
     private final HttpLimits limits;
     private final MeterRegistry registry;
     private final List<Spec> specs = new ArrayList<>();
+    private final Map<String, ConnectionGuard> guards = new HashMap<>();
+    private final Map<String, List<Cidr>> proxyProtocol = new HashMap<>();
+    private final Map<String, Takeover> takeovers = new HashMap<>();
 
     private Builder(HttpLimits limits, MeterRegistry registry) {
       this.limits = limits;
@@ -154,34 +149,8 @@ public final class HttpServer {
         Optional<AccessLogConfig> accessLog,
         String defaultRoute,
         HttpHandler handler) {
-      specs.add(
-          new Spec(
-              name,
-              address,
-              rule,
-              accessLog,
-              defaultRoute,
-              handler,
-              Optional.empty(),
-              Optional.empty()));
+      specs.add(new Spec(name, address, rule, accessLog, defaultRoute, handler, Optional.empty()));
       return this;
-    }
-
-    /**
-     * Lets {@code takeover} receive the HTTP/1.1 connections of the listener added as {@code name}
-     * (on an HTTPS listener: after the handshake, when ALPN chose HTTP/1.1 or nothing); HTTP/2
-     * stays with Undertow.
-     *
-     * @throws IllegalArgumentException when no listener of that name was added
-     */
-    public Builder takeover(String name, Takeover takeover) {
-      for (int i = 0; i < specs.size(); i++) {
-        if (specs.get(i).name().equals(name)) {
-          specs.set(i, specs.get(i).withTakeover(takeover));
-          return this;
-        }
-      }
-      throw new IllegalArgumentException("no listener " + name);
     }
 
     /**
@@ -219,9 +188,51 @@ public final class HttpServer {
               accessLog,
               defaultRoute,
               handler,
-              Optional.of(new Https(tls, requireClientCertificate, http2)),
-              Optional.empty()));
+              Optional.of(new Https(tls, requireClientCertificate, http2))));
       return this;
+    }
+
+    /**
+     * Caps the connections of the listener called {@code name} when they are accepted: before TLS,
+     * before a PROXY header, before Undertow reads a byte ({@link ConnectionGuard#wrap}).
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder connectionGuard(String name, ConnectionGuard guard) {
+      guards.put(added(name), guard);
+      return this;
+    }
+
+    /**
+     * The listener called {@code name} expects a PROXY protocol header (v1 or v2) on every
+     * connection from {@code trustedProxies} and serves it as coming from the header's source
+     * address; connections from other peers are served as they come ({@link
+     * ClientAddress#proxyProtocol}).
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder proxyProtocol(String name, List<Cidr> trustedProxies) {
+      proxyProtocol.put(added(name), List.copyOf(trustedProxies));
+      return this;
+    }
+
+    /**
+     * Lets {@code takeover} receive the HTTP/1.1 connections of the listener called {@code name}
+     * (on an HTTPS listener: after the handshake, when ALPN chose HTTP/1.1 or nothing); HTTP/2
+     * stays with Undertow.
+     *
+     * @throws IllegalArgumentException when no listener of that name was added
+     */
+    public Builder takeover(String name, Takeover takeover) {
+      takeovers.put(added(name), takeover);
+      return this;
+    }
+
+    private String added(String name) {
+      if (specs.stream().noneMatch(s -> s.name().equals(name))) {
+        throw new IllegalArgumentException("no listener " + name);
+      }
+      return name;
     }
 
     /**
@@ -233,10 +244,10 @@ public final class HttpServer {
       Undertow.Builder b = undertow();
       Undertow.Builder h2 = undertow().setServerOption(UndertowOptions.ENABLE_HTTP2, true);
       boolean anyH2 = false;
+      Map<String, HttpHandler> byHand = new HashMap<>();
+      Map<String, ListenerTap> taps = new HashMap<>();
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
-      List<HttpHandler> roots = new ArrayList<>();
-      List<ListenerTap> taps = new ArrayList<>();
       for (Spec s : specs) {
         Optional<AccessLog> log =
             s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
@@ -257,10 +268,11 @@ public final class HttpServer {
             .register(registry);
         HttpHandler root =
             new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
-        roots.add(root);
-        taps.add(new ListenerTap(s.name(), s.rule(), refused, open, observing, limits));
-        if (s.takeover().isPresent()) {
-          // bound below, on the IO threads of the instance
+        taps.put(s.name(), new ListenerTap(s.name(), s.rule(), refused, open, observing, limits));
+        if (guards.containsKey(s.name())
+            || proxyProtocol.containsKey(s.name())
+            || takeovers.containsKey(s.name())) {
+          byHand.put(s.name(), root);
           continue;
         }
         if (s.https().isEmpty()) {
@@ -273,7 +285,7 @@ public final class HttpServer {
                 .setType(Undertow.ListenerType.HTTPS)
                 .setHost(s.address().host())
                 .setPort(s.address().port())
-                .setSslContext(https.tls().sslContext())
+                .setSslContext(meteredContext(s.name(), https))
                 .setRootHandler(root)
                 .setOverrideSocketOptions(sslOptions(https));
         if (https.http2()) {
@@ -296,114 +308,76 @@ public final class HttpServer {
         }
         second = Optional.of(u);
       }
-      List<AcceptingChannel<? extends StreamConnection>> own = new ArrayList<>();
+      Map<String, Acceptor> acceptors = new LinkedHashMap<>();
       try {
-        for (int i = 0; i < specs.size(); i++) {
-          Spec s = specs.get(i);
-          if (s.takeover().isPresent()) {
-            own.add(bindTakenOver(undertow.getWorker(), s, roots.get(i), taps.get(i)));
+        for (Spec s : specs) {
+          HttpHandler root = byHand.get(s.name());
+          if (root != null) {
+            acceptors.put(s.name(), acceptor(undertow, s, root, taps.get(s.name())));
           }
         }
-      } catch (IOException e) {
-        stopAll(own, second, undertow);
-        throw new UncheckedIOException(e);
       } catch (RuntimeException e) {
-        stopAll(own, second, undertow);
+        acceptors.values().forEach(Acceptor::stopAccepting);
+        second.ifPresent(Undertow::stop);
+        undertow.stop();
+        acceptors.values().forEach(Acceptor::releaseBuffers);
         throw e;
-      }
-      List<Bound> bound = new ArrayList<>();
-      List<Undertow.ListenerInfo> infos = undertow.getListenerInfo();
-      List<Undertow.ListenerInfo> h2Infos = second.map(Undertow::getListenerInfo).orElse(List.of());
-      int plain = 0;
-      int secure = 0;
-      int taken = 0;
-      for (Spec s : specs) {
-        SocketAddress address;
-        if (s.takeover().isPresent()) {
-          address = own.get(taken++).getLocalAddress();
-        } else if (s.https().map(Https::http2).orElse(false)) {
-          address = h2Infos.get(secure++).getAddress();
-        } else {
-          address = infos.get(plain++).getAddress();
-        }
-        bound.add(
-            new Bound(
-                s.name(),
-                new HostPort(s.address().host(), ((InetSocketAddress) address).getPort()),
-                s.https().isPresent()));
       }
       return new HttpServer(
           undertow,
           second,
+          List.copyOf(acceptors.values()),
           List.copyOf(specs),
+          bound(undertow, second, acceptors),
           observed,
-          logs,
-          List.copyOf(own),
-          List.copyOf(bound));
+          logs);
     }
 
-    private static void stopAll(
-        List<AcceptingChannel<? extends StreamConnection>> own,
-        Optional<Undertow> second,
-        Undertow undertow) {
-      own.forEach(IoUtils::safeClose);
-      second.ifPresent(Undertow::stop);
-      undertow.stop();
+    private Acceptor acceptor(Undertow undertow, Spec s, HttpHandler root, ListenerTap tap) {
+      XnioWorker worker = undertow.getWorker();
+      Takeover takeover = takeovers.get(s.name());
+      UnaryOperator<DelegateOpenListener> h1 =
+          takeover == null ? UnaryOperator.identity() : http -> takeover.create(http, tap, worker);
+      return Acceptor.open(
+          undertow.getWorker(),
+          undertowOptions(),
+          s.address(),
+          root,
+          s.https()
+              .map(
+                  https ->
+                      new Acceptor.Tls(
+                          meteredContext(s.name(), https), sslOptions(https), https.http2())),
+          new Acceptor.Gates(
+              Optional.ofNullable(guards.get(s.name())),
+              Optional.ofNullable(proxyProtocol.get(s.name()))),
+          h1);
     }
 
-    /**
-     * Binds a listener whose HTTP/1.1 connections go to its {@link Takeover}, the way {@code
-     * Undertow.start()} binds one, on {@code worker}.
-     */
-    private AcceptingChannel<? extends StreamConnection> bindTakenOver(
-        XnioWorker worker, Spec s, HttpHandler root, ListenerTap tap) throws IOException {
-      OptionMap options =
-          OptionMap.builder()
-              .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
-              .addAll(undertowOptions())
-              .getMap();
-      ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024 - 20, -1, 4);
-      HttpOpenListener http = new HttpOpenListener(buffers, options);
-      http.setRootHandler(root);
-      DelegateOpenListener h1 = s.takeover().get().create(http, tap, worker);
-      InetSocketAddress address = new InetSocketAddress(s.address().host(), s.address().port());
-      OptionMap socket =
-          OptionMap.builder()
-              .set(Options.TCP_NODELAY, true)
-              .set(Options.REUSE_ADDRESSES, true)
-              .set(Options.BACKLOG, 1024)
-              .getMap();
-      if (s.https().isEmpty()) {
-        AcceptingChannel<StreamConnection> server =
-            worker.createStreamConnectionServer(
-                address, ChannelListeners.openListenerAdapter(h1), socket);
-        server.resumeAccepts();
-        return server;
+    /** The listeners as bound, in the order they were added. */
+    private List<Bound> bound(
+        Undertow undertow, Optional<Undertow> h2, Map<String, Acceptor> byHand) {
+      Iterator<Undertow.ListenerInfo> plain = undertow.getListenerInfo().iterator();
+      Iterator<Undertow.ListenerInfo> secure =
+          h2.map(Undertow::getListenerInfo).orElse(List.of()).iterator();
+      List<Bound> bound = new ArrayList<>();
+      for (Spec s : specs) {
+        InetSocketAddress a;
+        if (byHand.containsKey(s.name())) {
+          a = byHand.get(s.name()).address();
+        } else {
+          boolean onH2 = s.https().map(Https::http2).orElse(false);
+          a = (InetSocketAddress) (onH2 ? secure : plain).next().getAddress();
+        }
+        bound.add(
+            new Bound(
+                s.name(), new HostPort(s.address().host(), a.getPort()), s.https().isPresent()));
       }
-      Https https = s.https().get();
-      ChannelListener<StreamConnection> open = h1;
-      if (https.http2()) {
-        OptionMap h2Options =
-            OptionMap.builder().addAll(options).set(UndertowOptions.ENABLE_HTTP2, true).getMap();
-        AlpnOpenListener alpn = new AlpnOpenListener(buffers, h2Options, h1);
-        Http2OpenListener h2 = new Http2OpenListener(buffers, h2Options);
-        h2.setRootHandler(root);
-        alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
-        open = alpn;
-      }
-      UndertowXnioSsl ssl =
-          new UndertowXnioSsl(
-              worker.getXnio(),
-              OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
-              https.tls().sslContext());
-      AcceptingChannel<SslConnection> server =
-          ssl.createSslConnectionServer(
-              worker,
-              address,
-              ChannelListeners.openListenerAdapter(open),
-              OptionMap.builder().addAll(socket).addAll(sslOptions(https)).getMap());
-      server.resumeAccepts();
-      return server;
+      return List.copyOf(bound);
+    }
+
+    private SSLContext meteredContext(String listener, Https https) {
+      return new TlsHandshakeMeters(registry, listener).wrap(https.tls().sslContext());
     }
 
     private static OptionMap sslOptions(Https https) {
@@ -415,19 +389,6 @@ public final class HttpServer {
               https.requireClientCertificate()
                   ? SslClientAuthMode.REQUIRED
                   : SslClientAuthMode.NOT_REQUESTED)
-          .getMap();
-    }
-
-    private OptionMap undertowOptions() {
-      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
-      return OptionMap.builder()
-          .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
-          .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
-          .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
-          .set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
-          .set(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
-          // HTTP/1.1 keeps connections alive without saying so
-          .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
           .getMap();
     }
 
@@ -448,6 +409,20 @@ public final class HttpServer {
 
     private static <T> void setServerOption(Undertow.Builder b, Option<T> o, OptionMap options) {
       b.setServerOption(o, options.get(o));
+    }
+
+    /** Undertow's options of every listener: {@link #limits}. */
+    private OptionMap undertowOptions() {
+      int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
+      return OptionMap.builder()
+          .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
+          .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
+          .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))
+          .set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(limits.idleTimeout()))
+          .set(UndertowOptions.IDLE_TIMEOUT, millis(limits.idleTimeout()))
+          // HTTP/1.1 keeps connections alive without saying so
+          .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          .getMap();
     }
 
     private static int millis(Duration d) {
@@ -492,10 +467,12 @@ public final class HttpServer {
 
   /** Closes every listener and connection at once, then flushes the access logs. */
   public void stop() throws InterruptedException {
-    // the HTTP/2 instance and the taken-over listeners borrow the first one's IO threads
-    ownChannels.forEach(IoUtils::safeClose);
+    // the HTTP/2 instance and the listeners opened by hand borrow the first one's IO threads:
+    // they stop first
+    acceptors.forEach(Acceptor::stopAccepting);
     h2.ifPresent(Undertow::stop);
     undertow.stop();
+    acceptors.forEach(Acceptor::releaseBuffers);
     for (AccessLog log : accessLogs) {
       log.close();
     }

@@ -24,11 +24,14 @@ import java.util.Optional;
  * @param deny CIDRs refused on the public listeners (deny wins over allow)
  * @param trustedProxies peers whose {@code X-Forwarded-For} (or PROXY protocol header) names the
  *     client; for every other peer the socket address is the client
- * @param proxyProtocol whether connections from trusted proxies start with a PROXY protocol v2
- *     header
+ * @param proxyProtocol whether connections from trusted proxies start with a PROXY protocol header
+ *     (v2, or v1) naming the client; one without it is closed. A PROXY header from any other peer
+ *     is not believed: it is read as HTTP (400 on {@code http}) or TLS (a failed handshake)
  * @param rateLimit requests per client IP (token bucket); over it → 429 with {@code Retry-After}
- * @param maxConnections open connections on the public listeners, all clients together
- * @param maxConnectionsPerIp open connections of one client IP
+ * @param maxConnections open connections of each public listener, all peers together; a connection
+ *     over it is closed as soon as it is accepted
+ * @param maxConnectionsPerIp open connections of one socket peer on each public listener; peers in
+ *     {@code trustedProxies} are held to {@code maxConnections} only
  * @param limits header limits and timeouts of the public listeners; body size 413
  * @param requestTimeout the whole request, from its first byte to the backend's last: 504 after
  * @param backends where requests go, with weights

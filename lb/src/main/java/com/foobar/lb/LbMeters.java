@@ -2,6 +2,7 @@ package com.foobar.lb;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -17,9 +18,11 @@ import java.util.concurrent.TimeUnit;
  * foobar.lb.backend.requests} (timer of answered attempts, with p50/p99), {@code
  * foobar.lb.backend.errors}, {@code foobar.lb.backend.in.flight}, {@code foobar.lb.backend.up} (1
  * when it takes new requests), {@code foobar.lb.backend.ejections}; {@code foobar.lb.retries} and
- * {@code foobar.lb.retry.budget.exhausted}. Also the request rates {@code /stats} shows.
+ * {@code foobar.lb.retry.budget.exhausted}. Also the request rates {@code /stats} shows, and its
+ * per listener sums of meters core registers (connection caps, TLS handshakes).
  */
 final class LbMeters {
+  private final MeterRegistry registry;
   private final Map<Upstream, PerBackend> backends = new IdentityHashMap<>();
   private final Counter retries;
   private final Counter exhausted;
@@ -27,6 +30,7 @@ final class LbMeters {
   private record PerBackend(Timer latency, Counter errors, Counter ejections, WindowCounter rate) {}
 
   LbMeters(MeterRegistry registry, List<Upstream> upstreams, Ticker ticker) {
+    this.registry = registry;
     for (Upstream u : upstreams) {
       String tag = u.name();
       Timer latency =
@@ -131,6 +135,24 @@ final class LbMeters {
 
   double requestsPerSecond(Upstream u) {
     return backends.get(u).rate().perSecond();
+  }
+
+  /**
+   * The sum of the counters (or gauges) called {@code meter} tagged {@code listener}, over their
+   * other tags; 0 when there are none.
+   */
+  double listenerSum(String meter, String listener) {
+    double sum = 0;
+    for (var m : registry.find(meter).tag("listener", listener).meters()) {
+      if (m instanceof Counter c) {
+        sum += c.count();
+      } else if (m instanceof FunctionCounter c) {
+        sum += c.count();
+      } else if (m instanceof Gauge g) {
+        sum += g.value();
+      }
+    }
+    return sum;
   }
 
   /** The latency percentile in milliseconds (0.5 or 0.99), NaN before any answer. */

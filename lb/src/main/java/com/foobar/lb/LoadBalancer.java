@@ -3,6 +3,7 @@ package com.foobar.lb;
 import com.foobar.core.AccessRule;
 import com.foobar.core.AdminHandler;
 import com.foobar.core.ClientAddress;
+import com.foobar.core.ConnectionGuard;
 import com.foobar.core.HostPort;
 import com.foobar.core.HttpServer;
 import com.foobar.core.LbConfig;
@@ -33,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * checks and are not ejected, retrying idempotent requests on another backend within the retry
  * budget. The admin listener {@code lb.admin} serves {@code /health}, {@code /ready}, {@code
  * /metrics} and {@code /stats}.
+ *
+ * <p>Each public listener caps its open connections at accept time ({@code lb.max-connections}, and
+ * {@code lb.max-connections-per-ip} for peers not in {@code lb.trusted-proxies}) and, with {@code
+ * lb.proxy-protocol}, reads a PROXY header from every trusted proxy's connection.
  */
 public final class LoadBalancer implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
@@ -157,7 +162,7 @@ public final class LoadBalancer implements RoleServer {
     HealthChecker checker = new HealthChecker(upstreams, config.health(), upstream);
     AtomicInteger httpsPort = new AtomicInteger(config.https().port());
     Readiness readiness = new Readiness();
-    HttpServer.Builder builder =
+    HttpServer.Builder listeners =
         HttpServer.builder(config.limits(), metrics.registry())
             .httpsListener(
                 HTTPS_LISTENER,
@@ -199,9 +204,22 @@ public final class LoadBalancer implements RoleServer {
                     readiness,
                     metrics,
                     new StatsPage(upstreams, meters, ticker, AdminHandler::notFound)));
+    for (String listener : List.of(HTTPS_LISTENER, HTTP_LISTENER)) {
+      listeners.connectionGuard(
+          listener,
+          ConnectionGuard.create(
+              config.maxConnections(),
+              config.maxConnectionsPerIp(),
+              config.trustedProxies(),
+              metrics.registry(),
+              listener));
+      if (config.proxyProtocol()) {
+        listeners.proxyProtocol(listener, config.trustedProxies());
+      }
+    }
     if (relays(config, upstreams)) {
       int maxConnections = config.pool().maxConnections();
-      builder.takeover(
+      listeners.takeover(
           HTTPS_LISTENER,
           (undertow, tap, worker) ->
               new H1Relay(
@@ -215,7 +233,7 @@ public final class LoadBalancer implements RoleServer {
                   metrics.registry(),
                   ticker));
       if (!config.redirectHttp()) {
-        builder.takeover(
+        listeners.takeover(
             HTTP_LISTENER,
             (undertow, tap, worker) ->
                 new H1Relay(
@@ -230,7 +248,7 @@ public final class LoadBalancer implements RoleServer {
                     ticker));
       }
     }
-    HttpServer server = builder.start();
+    HttpServer server = listeners.start();
     try {
       httpsPort.set(server.address(HTTPS_LISTENER).port());
       checker.start();

@@ -1,5 +1,6 @@
 package com.foobar.lb;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,11 +17,24 @@ import java.util.List;
  * ({@code up}, {@code down}, {@code ejected}, {@code draining}, {@code slow-start}), weight and
  * effective weight, requests in flight, requests per second (last 10 s), answered requests and
  * errors, p50/p99 latency (last minute), the last health check's result and the time in its state;
- * plus retries and retry budget exhaustions. HTML refreshing itself every 5 s, or JSON with {@code
- * ?format=json}. Every other path goes to {@code next}.
+ * plus retries and retry budget exhaustions; per public listener its open connections, the
+ * connections refused by the caps, and TLS handshakes and handshake failures. HTML refreshing
+ * itself every 5 s, or JSON with {@code ?format=json}. Every other path goes to {@code next}.
  */
 final class StatsPage implements HttpHandler {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The per listener columns, and the meter each sums (see {@link LbMeters#listenerSum}). */
+  private static final String[] LISTENER_COLUMNS = {
+    "connections_open", "connections_refused", "tls_handshakes", "tls_handshake_failures"
+  };
+
+  private static final String[] LISTENER_METERS = {
+    "foobar.connections.open",
+    "foobar.connections.refused",
+    "foobar.tls.handshakes",
+    "foobar.tls.handshake.failures"
+  };
 
   private final List<Upstream> upstreams;
   private final LbMeters meters;
@@ -74,6 +88,14 @@ final class StatsPage implements HttpHandler {
     }
     root.put("retries", (long) meters.retries());
     root.put("retry_budget_exhausted", (long) meters.budgetExhaustions());
+    ArrayNode listeners = root.putArray("listeners");
+    for (String name : List.of(LoadBalancer.HTTPS_LISTENER, LoadBalancer.HTTP_LISTENER)) {
+      ObjectNode l = listeners.addObject();
+      l.put("listener", name);
+      for (int i = 0; i < LISTENER_COLUMNS.length; i++) {
+        l.put(LISTENER_COLUMNS[i], (long) meters.listenerSum(LISTENER_METERS[i], name));
+      }
+    }
     return root;
   }
 
@@ -105,12 +127,30 @@ final class StatsPage implements HttpHandler {
       }
       s.append("</tr>");
     }
-    s.append("</table><p>retries: ")
+    s.append("</table><h2>listeners</h2>");
+    table(s, stats.get("listeners"), "listener", LISTENER_COLUMNS);
+    s.append("<p>retries: ")
         .append(stats.get("retries").asLong())
         .append(", retry budget exhausted: ")
         .append(stats.get("retry_budget_exhausted").asLong())
         .append("</p></body></html>\n");
     return s.toString();
+  }
+
+  private static void table(StringBuilder s, JsonNode rows, String first, String[] columns) {
+    s.append("<table><tr><th>").append(first).append("</th>");
+    for (String c : columns) {
+      s.append("<th>").append(c.replace('_', ' ')).append("</th>");
+    }
+    s.append("</tr>");
+    for (JsonNode row : rows) {
+      s.append("<tr><td>").append(escape(row.get(first).asText())).append("</td>");
+      for (String c : columns) {
+        s.append("<td>").append(row.get(c).asLong()).append("</td>");
+      }
+      s.append("</tr>");
+    }
+    s.append("</table>");
   }
 
   private static String escape(String text) {

@@ -34,6 +34,10 @@ final class TestLb {
   String hsts = "max-age=63072000; includeSubDomains";
   LbConfig.RateLimitConfig rateLimit = new LbConfig.RateLimitConfig(false, 100, 200);
   List<Cidr> trustedProxies = List.of();
+  boolean proxyProtocol = false;
+  List<Cidr> deny = List.of();
+  int maxConnections = 10000;
+  int maxConnectionsPerIp = 256;
   boolean redirectHttp = true;
 
   TestLb backend(String url, int weight) {
@@ -54,12 +58,12 @@ final class TestLb {
         List.of(),
         hsts,
         all,
-        List.of(),
+        deny,
         trustedProxies,
-        false,
+        proxyProtocol,
         rateLimit,
-        10000,
-        256,
+        maxConnections,
+        maxConnectionsPerIp,
         new HttpLimits(
             new DataSize(8192),
             new DataSize(16384),

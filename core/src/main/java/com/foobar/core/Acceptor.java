@@ -1,0 +1,174 @@
+package com.foobar.core;
+
+import io.undertow.UndertowOptions;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.DefaultByteBufferPool;
+import io.undertow.server.DelegateOpenListener;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.OpenListener;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+import javax.net.ssl.SSLContext;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
+
+/**
+ * A listening socket opened by hand on an Undertow worker, for what {@code Undertow.builder()}
+ * cannot express: work on the raw accepted connection, before TLS and before Undertow reads a byte.
+ * Accepted connections pass, in order, the {@link ConnectionGuard} (if any), the PROXY header gate
+ * of {@link ClientAddress#proxyProtocol} (if any), TLS (for an HTTPS listener), then the open
+ * listener {@code Undertow.start()} would have built: {@link HttpOpenListener}, or with HTTP/2 an
+ * {@link AlpnOpenListener} offering {@code h2} next to HTTP/1.1.
+ */
+final class Acceptor {
+  private final AcceptingChannel<StreamConnection> channel;
+  private final DefaultByteBufferPool buffers;
+
+  private Acceptor(AcceptingChannel<StreamConnection> channel, DefaultByteBufferPool buffers) {
+    this.channel = channel;
+    this.buffers = buffers;
+  }
+
+  /**
+   * TLS of an HTTPS listener.
+   *
+   * @param options protocols, suites and client authentication ({@code Options.SSL_*})
+   */
+  record Tls(SSLContext context, OptionMap options, boolean http2) {}
+
+  /**
+   * What happens to an accepted connection before Undertow's open listener.
+   *
+   * @param proxyProtocolFrom peers that must send a PROXY header; empty for no PROXY protocol
+   */
+  record Gates(Optional<ConnectionGuard> guard, Optional<List<Cidr>> proxyProtocolFrom) {}
+
+  /**
+   * Binds {@code address} and accepts connections on {@code worker}'s IO threads.
+   *
+   * @param serverOptions Undertow's options ({@code UndertowOptions.*}) for the open listeners
+   * @param h1 what receives the HTTP/1.1 connections, given Undertow's open listener for them
+   * @throws UncheckedIOException when the address cannot be bound
+   */
+  static Acceptor open(
+      XnioWorker worker,
+      OptionMap serverOptions,
+      HostPort address,
+      HttpHandler root,
+      Optional<Tls> tls,
+      Gates gates,
+      UnaryOperator<DelegateOpenListener> h1) {
+    // Undertow.start()'s own choice for a heap of 128 MiB or more
+    DefaultByteBufferPool pool = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
+    boolean http2 = tls.map(Tls::http2).orElse(false);
+    OptionMap options =
+        OptionMap.builder()
+            .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
+            .addAll(serverOptions)
+            .set(UndertowOptions.ENABLE_HTTP2, http2)
+            .getMap();
+    HttpOpenListener http = new HttpOpenListener(pool, options);
+    http.setRootHandler(root);
+    DelegateOpenListener http1 = h1.apply(http);
+    OpenListener open = http1;
+    if (http2) {
+      AlpnOpenListener alpn = new AlpnOpenListener(pool, options, http1);
+      Http2OpenListener h2 = new Http2OpenListener(pool, options);
+      h2.setRootHandler(root);
+      alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
+      open = alpn;
+    }
+    Optional<UndertowXnioSsl> ssl =
+        tls.map(
+            t ->
+                new UndertowXnioSsl(
+                    worker.getXnio(),
+                    OptionMap.create(Options.USE_DIRECT_BUFFERS, true),
+                    t.context()));
+    OptionMap sslOptions = tls.map(Tls::options).orElse(OptionMap.EMPTY);
+    ChannelListener<StreamConnection> accepted =
+        gates.proxyProtocolFrom().isPresent()
+            ? ClientAddress.proxyProtocol(
+                gates.proxyProtocolFrom().get(), open, ssl, pool, sslOptions)
+            : startTls(open, ssl, sslOptions);
+    if (gates.guard().isPresent()) {
+      accepted = gates.guard().get().wrap(accepted);
+    }
+    try {
+      AcceptingChannel<StreamConnection> channel =
+          worker.createStreamConnectionServer(
+              new InetSocketAddress(InetAddress.getByName(address.host()), address.port()),
+              ChannelListeners.openListenerAdapter(accepted),
+              socketOptions(worker));
+      channel.resumeAccepts();
+      return new Acceptor(channel, pool);
+    } catch (IOException e) {
+      pool.close();
+      throw new UncheckedIOException("cannot listen on " + address + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The socket options of Undertow.start(), with the backlog {@code HttpServer} gives Undertow. */
+  private static OptionMap socketOptions(XnioWorker worker) {
+    return OptionMap.builder()
+        .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
+        .set(Options.TCP_NODELAY, true)
+        .set(Options.REUSE_ADDRESSES, true)
+        .set(Options.BALANCING_TOKENS, 1)
+        .set(Options.BALANCING_CONNECTIONS, 2)
+        .set(Options.BACKLOG, 1024)
+        .getMap();
+  }
+
+  /** The address bound. */
+  InetSocketAddress address() {
+    return channel.getLocalAddress(InetSocketAddress.class);
+  }
+
+  /** Stops accepting; connections already accepted stay open. */
+  void stopAccepting() {
+    IoUtils.safeClose(channel);
+  }
+
+  /**
+   * Frees the buffers, after {@link #stopAccepting} and once the worker closed the connections
+   * (closing the listening socket after the worker stopped would wait for it forever).
+   */
+  void releaseBuffers() {
+    buffers.close();
+  }
+
+  /**
+   * Hands an accepted connection to {@code next}, in server-mode TLS when {@code ssl} is present
+   * (the handshake starts when Undertow first reads).
+   */
+  static ChannelListener<StreamConnection> startTls(
+      OpenListener next, Optional<UndertowXnioSsl> ssl, OptionMap sslOptions) {
+    if (ssl.isEmpty()) {
+      return next::handleEvent;
+    }
+    UndertowXnioSsl tls = ssl.get();
+    return connection -> {
+      try {
+        next.handleEvent(tls.wrapExistingConnection(connection, sslOptions, false));
+      } catch (RuntimeException e) {
+        IoUtils.safeClose(connection);
+        throw e;
+      }
+    };
+  }
+}
