@@ -38,6 +38,8 @@ public final class HttpServer {
   private final List<Spec> specs;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
+  private final HttpLimits limits;
+  private final List<LimitsHandler> limited;
 
   /** One listener to open. */
   private record Spec(
@@ -68,12 +70,16 @@ public final class HttpServer {
       Optional<Undertow> h2,
       List<Spec> specs,
       List<ObservingHandler> observed,
-      List<AccessLog> accessLogs) {
+      List<AccessLog> accessLogs,
+      HttpLimits limits,
+      List<LimitsHandler> limited) {
     this.undertow = undertow;
     this.h2 = h2;
     this.specs = specs;
     this.observed = observed;
     this.accessLogs = accessLogs;
+    this.limits = limits;
+    this.limited = limited;
   }
 
   /** Starts describing the listeners of one role. */
@@ -164,6 +170,7 @@ public final class HttpServer {
       boolean anyH2 = false;
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
+      List<LimitsHandler> limited = new ArrayList<>();
       for (Spec s : specs) {
         Optional<AccessLog> log =
             s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
@@ -182,8 +189,9 @@ public final class HttpServer {
             .description("Open connections of the listener that have sent a request")
             .tag("listener", s.name())
             .register(registry);
-        HttpHandler root =
-            new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
+        LimitsHandler limitsHandler = new LimitsHandler(limits, observing);
+        limited.add(limitsHandler);
+        HttpHandler root = new AccessControlHandler(s.rule(), refused, open, limitsHandler);
         if (s.https().isEmpty()) {
           b.addHttpListener(s.address().port(), s.address().host(), root);
           continue;
@@ -228,7 +236,8 @@ public final class HttpServer {
         }
         second = Optional.of(u);
       }
-      return new HttpServer(undertow, second, List.copyOf(specs), observed, logs);
+      return new HttpServer(
+          undertow, second, List.copyOf(specs), observed, logs, limits, List.copyOf(limited));
     }
 
     private Undertow.Builder undertow() {
@@ -252,6 +261,39 @@ public final class HttpServer {
     private static int millis(Duration d) {
       return Math.toIntExact(d.toMillis());
     }
+  }
+
+  /**
+   * Applies {@code next}'s request line and header limits ({@code max-uri-length}, {@code
+   * max-header-size}, {@code max-headers}) to the requests that follow on every listener. The
+   * timeouts and the parser's own bounds (twice the start values) are Undertow server options,
+   * fixed until a restart; {@code max-body-size} is the role's to apply.
+   *
+   * @return the keys of {@code next} (e.g. {@code idle-timeout}) that take full effect only after a
+   *     restart: changed timeouts, and header limits raised beyond the parser's bounds
+   */
+  public List<String> updateLimits(HttpLimits next) {
+    limited.forEach(l -> l.update(next));
+    List<String> restart = new ArrayList<>();
+    long parserBytes = 2 * (limits.maxUriLength().bytes() + limits.maxHeaderSize().bytes());
+    if (next.maxUriLength().bytes() + next.maxHeaderSize().bytes() > parserBytes) {
+      if (next.maxUriLength().bytes() > limits.maxUriLength().bytes()) {
+        restart.add("max-uri-length");
+      }
+      if (next.maxHeaderSize().bytes() > limits.maxHeaderSize().bytes()) {
+        restart.add("max-header-size");
+      }
+    }
+    if (next.maxHeaders() > 2 * limits.maxHeaders()) {
+      restart.add("max-headers");
+    }
+    if (!next.requestHeaderTimeout().equals(limits.requestHeaderTimeout())) {
+      restart.add("request-header-timeout");
+    }
+    if (!next.idleTimeout().equals(limits.idleTimeout())) {
+      restart.add("idle-timeout");
+    }
+    return restart;
   }
 
   /** The listeners as bound, in the order they were added. */

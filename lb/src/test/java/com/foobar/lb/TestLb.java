@@ -34,7 +34,11 @@ final class TestLb {
   String hsts = "max-age=63072000; includeSubDomains";
   LbConfig.RateLimitConfig rateLimit = new LbConfig.RateLimitConfig(false, 100, 200);
   List<Cidr> trustedProxies = List.of();
+  List<Cidr> deny = List.of();
   boolean redirectHttp = true;
+  HostPort https = new HostPort("127.0.0.1", 0);
+  int maxHeaders = 100;
+  Duration idleTimeout = Duration.ofSeconds(60);
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -45,7 +49,7 @@ final class TestLb {
     HostPort any = new HostPort("127.0.0.1", 0);
     List<Cidr> all = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
     return new LbConfig(
-        any,
+        https,
         any,
         redirectHttp,
         any,
@@ -54,7 +58,7 @@ final class TestLb {
         List.of(),
         hsts,
         all,
-        List.of(),
+        deny,
         trustedProxies,
         false,
         rateLimit,
@@ -63,9 +67,9 @@ final class TestLb {
         new HttpLimits(
             new DataSize(8192),
             new DataSize(16384),
-            100,
+            maxHeaders,
             Duration.ofSeconds(10),
-            Duration.ofSeconds(60),
+            idleTimeout,
             new DataSize(10 << 20)),
         requestTimeout,
         List.copyOf(backends),
@@ -77,6 +81,16 @@ final class TestLb {
         pool,
         Optional.empty(),
         Duration.ofSeconds(5));
+  }
+
+  /** The URL of {@code lb}'s listener called {@code listener}, with {@code path}. */
+  static String url(LoadBalancer lb, String listener, String path) {
+    return lb.listeners().stream()
+            .filter(l -> l.name().equals(listener))
+            .findFirst()
+            .orElseThrow()
+            .url()
+        + path;
   }
 
   /** A ticker that moves only when told. */
