@@ -7,14 +7,26 @@ import java.util.List;
  * Decides whether a peer may use a listener. Semantics: a peer is admitted when it matches at least
  * one {@code allow} network and no {@code deny} network. Deny always wins; an empty allow list
  * admits nobody.
+ *
+ * <p>{@link #update} replaces both lists at once (a configuration reload); the listener asks once
+ * per connection, so the new lists decide for connections opened from then on, and connections
+ * already admitted keep going.
  */
 public final class AccessRule {
-  private final Cidr[] allow;
-  private final Cidr[] deny;
+  private volatile Lists lists;
+
+  private static final class Lists {
+    final Cidr[] allow;
+    final Cidr[] deny;
+
+    Lists(List<Cidr> allow, List<Cidr> deny) {
+      this.allow = allow.toArray(Cidr[]::new);
+      this.deny = deny.toArray(Cidr[]::new);
+    }
+  }
 
   private AccessRule(List<Cidr> allow, List<Cidr> deny) {
-    this.allow = allow.toArray(Cidr[]::new);
-    this.deny = deny.toArray(Cidr[]::new);
+    this.lists = new Lists(allow, deny);
   }
 
   /** A rule from an allow list and a deny list. */
@@ -27,14 +39,20 @@ public final class AccessRule {
     return new AccessRule(access.allow(), access.deny());
   }
 
+  /** Replaces both lists in one step; see the class comment for which connections it affects. */
+  public void update(List<Cidr> allow, List<Cidr> deny) {
+    lists = new Lists(allow, deny);
+  }
+
   /** Whether {@code peer} is admitted. */
   public boolean admits(InetAddress peer) {
-    for (Cidr d : deny) {
+    Lists l = lists;
+    for (Cidr d : l.deny) {
       if (d.contains(peer)) {
         return false;
       }
     }
-    for (Cidr a : allow) {
+    for (Cidr a : l.allow) {
       if (a.contains(peer)) {
         return true;
       }

@@ -55,6 +55,9 @@ public final class HttpServer {
   private final List<Bound> bound;
   private final List<ObservingHandler> observed;
   private final List<AccessLog> accessLogs;
+  private final HttpLimits limits;
+  private final List<LimitsHandler> limited;
+  private final List<ListenerTap> taps;
 
   /**
    * An engine that takes the HTTP/1.1 connections of a listener from Undertow, for requests it can
@@ -102,7 +105,10 @@ public final class HttpServer {
       List<Spec> specs,
       List<Bound> bound,
       List<ObservingHandler> observed,
-      List<AccessLog> accessLogs) {
+      List<AccessLog> accessLogs,
+      HttpLimits limits,
+      List<LimitsHandler> limited,
+      List<ListenerTap> taps) {
     this.undertow = undertow;
     this.h2 = h2;
     this.acceptors = acceptors;
@@ -110,6 +116,9 @@ public final class HttpServer {
     this.bound = bound;
     this.observed = observed;
     this.accessLogs = accessLogs;
+    this.limits = limits;
+    this.limited = limited;
+    this.taps = taps;
   }
 
   /** Starts describing the listeners of one role. */
@@ -248,6 +257,8 @@ public final class HttpServer {
       Map<String, ListenerTap> taps = new HashMap<>();
       List<ObservingHandler> observed = new ArrayList<>();
       List<AccessLog> logs = new ArrayList<>();
+      List<LimitsHandler> limited = new ArrayList<>();
+      List<ListenerTap> tapped = new ArrayList<>();
       for (Spec s : specs) {
         Optional<AccessLog> log =
             s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
@@ -266,9 +277,12 @@ public final class HttpServer {
             .description("Open connections of the listener that have sent a request")
             .tag("listener", s.name())
             .register(registry);
-        HttpHandler root =
-            new AccessControlHandler(s.rule(), refused, open, new LimitsHandler(limits, observing));
-        taps.put(s.name(), new ListenerTap(s.name(), s.rule(), refused, open, observing, limits));
+        LimitsHandler limitsHandler = new LimitsHandler(limits, observing);
+        limited.add(limitsHandler);
+        HttpHandler root = new AccessControlHandler(s.rule(), refused, open, limitsHandler);
+        ListenerTap tap = new ListenerTap(s.name(), s.rule(), refused, open, observing, limits);
+        taps.put(s.name(), tap);
+        tapped.add(tap);
         if (guards.containsKey(s.name())
             || proxyProtocol.containsKey(s.name())
             || takeovers.containsKey(s.name())) {
@@ -330,7 +344,10 @@ public final class HttpServer {
           List.copyOf(specs),
           bound(undertow, second, acceptors),
           observed,
-          logs);
+          logs,
+          limits,
+          List.copyOf(limited),
+          List.copyOf(tapped));
     }
 
     private Acceptor acceptor(Undertow undertow, Spec s, HttpHandler root, ListenerTap tap) {
@@ -428,6 +445,40 @@ public final class HttpServer {
     private static int millis(Duration d) {
       return Math.toIntExact(d.toMillis());
     }
+  }
+
+  /**
+   * Applies {@code next}'s request line and header limits ({@code max-uri-length}, {@code
+   * max-header-size}, {@code max-headers}) to the requests that follow on every listener. The
+   * timeouts and the parser's own bounds (twice the start values) are Undertow server options,
+   * fixed until a restart; {@code max-body-size} is the role's to apply.
+   *
+   * @return the keys of {@code next} (e.g. {@code idle-timeout}) that take full effect only after a
+   *     restart: changed timeouts, and header limits raised beyond the parser's bounds
+   */
+  public List<String> updateLimits(HttpLimits next) {
+    limited.forEach(l -> l.update(next));
+    taps.forEach(t -> t.update(next));
+    List<String> restart = new ArrayList<>();
+    long parserBytes = 2 * (limits.maxUriLength().bytes() + limits.maxHeaderSize().bytes());
+    if (next.maxUriLength().bytes() + next.maxHeaderSize().bytes() > parserBytes) {
+      if (next.maxUriLength().bytes() > limits.maxUriLength().bytes()) {
+        restart.add("max-uri-length");
+      }
+      if (next.maxHeaderSize().bytes() > limits.maxHeaderSize().bytes()) {
+        restart.add("max-header-size");
+      }
+    }
+    if (next.maxHeaders() > 2 * limits.maxHeaders()) {
+      restart.add("max-headers");
+    }
+    if (!next.requestHeaderTimeout().equals(limits.requestHeaderTimeout())) {
+      restart.add("request-header-timeout");
+    }
+    if (!next.idleTimeout().equals(limits.idleTimeout())) {
+      restart.add("idle-timeout");
+    }
+    return restart;
   }
 
   /** The listeners as bound, in the order they were added. */

@@ -10,25 +10,34 @@ import io.undertow.util.Headers;
  * Enforces {@link HttpLimits} on the request line and headers: a request target longer than {@code
  * max-uri-length} gets 414, header lines adding up to more than {@code max-header-size} bytes or
  * more than {@code max-headers} fields get 431. The parser itself is set to twice these limits (see
- * {@link HttpServer}); beyond that it answers 400 and closes, as Undertow does.
+ * {@link HttpServer}); beyond that it answers 400 and closes, as Undertow does. {@link #update}
+ * changes the limits for the requests that follow (the parser's stay as they were at start).
  */
 final class LimitsHandler implements HttpHandler {
-  private final int maxUri;
-  private final int maxHeaderBytes;
-  private final int maxHeaders;
+  private volatile Bounds bounds;
   private final HttpHandler next;
 
+  private record Bounds(int maxUri, int maxHeaderBytes, int maxHeaders) {
+    Bounds(HttpLimits limits) {
+      this(
+          limits.maxUriLength().intBytes(), limits.maxHeaderSize().intBytes(), limits.maxHeaders());
+    }
+  }
+
   LimitsHandler(HttpLimits limits, HttpHandler next) {
-    this.maxUri = limits.maxUriLength().intBytes();
-    this.maxHeaderBytes = limits.maxHeaderSize().intBytes();
-    this.maxHeaders = limits.maxHeaders();
+    this.bounds = new Bounds(limits);
     this.next = next;
+  }
+
+  void update(HttpLimits limits) {
+    bounds = new Bounds(limits);
   }
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
+    Bounds b = bounds;
     int uriLength = exchange.getRequestURI().length() + exchange.getQueryString().length() + 1;
-    if (uriLength > maxUri) {
+    if (uriLength > b.maxUri()) {
       refuse(exchange, 414, "414 URI Too Long\n");
       return;
     }
@@ -45,7 +54,7 @@ final class LimitsHandler implements HttpHandler {
         bytes += nameLength + 4 + values.get(i).length();
       }
     }
-    if (fields > maxHeaders || bytes > maxHeaderBytes) {
+    if (fields > b.maxHeaders() || bytes > b.maxHeaderBytes()) {
       refuse(exchange, 431, "431 Request Header Fields Too Large\n");
       return;
     }

@@ -18,7 +18,7 @@ public final class ListenerTap {
   private final Counter refused;
   private final AtomicLong open;
   private final ObservingHandler observing;
-  private final HttpLimits limits;
+  private volatile HttpLimits limits;
 
   ListenerTap(
       String name,
@@ -43,6 +43,11 @@ public final class ListenerTap {
   /** The listener's request limits and timeouts. */
   public HttpLimits limits() {
     return limits;
+  }
+
+  /** The limits from now on ({@link HttpServer#updateLimits}). */
+  void update(HttpLimits next) {
+    limits = next;
   }
 
   /** Whether the listener's allow/deny lists admit {@code peer}. */

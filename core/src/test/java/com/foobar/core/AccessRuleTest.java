@@ -31,6 +31,16 @@ class AccessRuleTest {
   }
 
   @Test
+  void update_replacesBothListsForTheNextDecision() throws UnknownHostException {
+    AccessRule rule = AccessRule.of(List.of(Cidr.parse("10.0.0.0/8")), List.of());
+
+    rule.update(List.of(Cidr.parse("0.0.0.0/0")), List.of(Cidr.parse("10.0.0.0/8")));
+
+    assertThat(rule.admits(ip("10.9.8.7"))).isFalse();
+    assertThat(rule.admits(ip("11.0.0.1"))).isTrue();
+  }
+
+  @Test
   void emptyAllow_admitsNobody() throws UnknownHostException {
     AccessRule rule = AccessRule.of(new AccessConfig(List.of(), List.of()));
 

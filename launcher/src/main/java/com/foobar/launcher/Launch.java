@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One run of the server: loads the configuration, starts the selected roles, prints the banner, and
- * on SIGTERM/SIGINT drains and stops them, then exits 0. SIGHUP reloads the lb's certificates.
+ * on SIGTERM/SIGINT drains and stops them, then exits 0. SIGHUP, and a change of the config file,
+ * reload the configuration ({@link ConfigReload}); SIGHUP also reloads the lb's certificates.
  */
 final class Launch {
   /** Returned by {@link #run()} when roles are serving; {@code main} must not exit then. */
@@ -139,11 +140,27 @@ final class Launch {
             : config.backend().drainTimeout();
     List<ServerTls> certificates =
         resources.stream().filter(ServerTls.class::isInstance).map(ServerTls.class::cast).toList();
-    if (!Sighup.install(() -> reloadOnSighup(certificates, log))) {
+    ConfigReload reload =
+        new ConfigReload(
+            configFile,
+            env,
+            runnable,
+            all ? Optional.of(Path.of("data")) : Optional.empty(),
+            config,
+            started.stream()
+                .filter(LoadBalancer.class::isInstance)
+                .map(LoadBalancer.class::cast)
+                .findFirst(),
+            certificates);
+    resources.add(reload);
+    if (!Sighup.install(reload::onSighup)) {
       log.atWarn()
           .addKeyValue("event", "foobar.sighup_unavailable")
-          .log("this JVM cannot handle SIGHUP; certificates reload only when their files change");
+          .log(
+              "this JVM cannot handle SIGHUP; certificates and the configuration reload only when"
+                  + " their files change");
     }
+    reload.watch(ConfigReload.WATCH_INTERVAL);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(() -> shutdown(started, resources, drainTimeout, metrics, log), "drain"));
@@ -232,27 +249,6 @@ final class Launch {
     Optional<SSLContext> upstream =
         lb.upstreamTls().map(t -> PeerTls.client("lb.upstream-tls", t.ca(), t.cert(), t.key()));
     return LoadBalancer.start(lb, metrics, tls, upstream);
-  }
-
-  /**
-   * SIGHUP: reads the lb's certificate files again ({@link ServerTls#reload()}, which logs {@code
-   * tls.reloaded} or, keeping the old certificate, {@code tls.reload_failed}).
-   */
-  private static void reloadOnSighup(List<ServerTls> certificates, Logger log) {
-    log.atInfo()
-        .addKeyValue("event", "foobar.sighup")
-        .addKeyValue("certificates", certificates.size())
-        .log("SIGHUP: reloading {} certificate set(s)", certificates.size());
-    for (ServerTls tls : certificates) {
-      try {
-        tls.reload();
-      } catch (RuntimeException e) {
-        log.atError()
-            .addKeyValue("event", "foobar.sighup_failed")
-            .setCause(e)
-            .log("SIGHUP reload failed");
-      }
-    }
   }
 
   /**

@@ -13,10 +13,10 @@ import io.undertow.server.handlers.proxy.ProxyConnectionPool;
 import io.undertow.util.AttachmentKey;
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.xnio.OptionMap;
@@ -33,6 +33,10 @@ import org.xnio.Xnio;
  * <p>Retries: {@code ProxyHandler} asks {@link #findTarget} again when a connection failed, or an
  * idempotent request was reset before its response started; the second and later calls are retries,
  * each on a backend the request has not tried, each taken from the budget.
+ *
+ * <p>Reloads: the balancer, budget and retry settings are one volatile {@link Settings} that {@link
+ * #use} replaces; a request reads it once per attempt, without a lock. Pools are added and closed
+ * per backend ({@link #add}, {@link #remove}) while requests run.
  */
 final class BalancingClient implements ProxyClient {
   /** The attempts of one request; ends with the exchange. */
@@ -46,13 +50,16 @@ final class BalancingClient implements ProxyClient {
     NO_BACKEND
   }
 
-  private final Balancer balancer;
-  private final RetryBudget budget;
   private final LbMeters meters;
   private final Ticker ticker;
-  private final int maxRetries;
-  private final long queueTimeoutMillis;
-  private final Map<Upstream, Route> routes = new IdentityHashMap<>();
+  private final Manager manager;
+  private final UndertowXnioSsl ssl;
+  private final Map<Upstream, Route> routes = new ConcurrentHashMap<>();
+  private volatile Settings settings;
+
+  /** What a reload replaces at once. */
+  private record Settings(
+      Balancer balancer, RetryBudget budget, int maxRetries, long queueTimeoutMillis) {}
 
   /** A backend with its pool, the target {@code ProxyHandler} passes back to us. */
   record Route(Upstream upstream, ProxyConnectionPool pool) implements ProxyTarget {}
@@ -75,43 +82,77 @@ final class BalancingClient implements ProxyClient {
       Optional<SSLContext> upstreamTls,
       int ioThreads,
       Ticker ticker) {
-    this.balancer = balancer;
-    this.budget = budget;
     this.meters = meters;
     this.ticker = ticker;
-    this.maxRetries = config.retries().attempts();
-    this.queueTimeoutMillis = config.pool().queueTimeout().toMillis();
-    Manager manager = new Manager(config.pool(), ioThreads);
-    UndertowXnioSsl ssl =
+    this.manager = new Manager(config.pool(), ioThreads);
+    this.ssl =
         upstreamTls
             .map(c -> new UndertowXnioSsl(Xnio.getInstance(), OptionMap.EMPTY, c))
             .orElse(null);
-    for (Upstream u : balancer.upstreams()) {
-      URI url = u.url();
-      URI base = URI.create(url.getScheme() + "://" + url.getRawAuthority());
-      ProxyConnectionPool pool =
-          new ProxyConnectionPool(
-              manager,
-              base,
-              "https".equals(url.getScheme()) ? ssl : null,
-              UndertowClient.getInstance(),
-              OptionMap.EMPTY);
-      routes.put(u, new Route(u, pool));
+    balancer.upstreams().forEach(this::add);
+    use(balancer, budget, config);
+  }
+
+  /**
+   * Picks from now on with {@code balancer}, retries within {@code budget}, and takes {@code
+   * config}'s retry attempts and pool queue settings. Every backend of {@code balancer} must have
+   * been {@link #add added}.
+   */
+  void use(Balancer balancer, RetryBudget budget, LbConfig config) {
+    manager.resize(config.pool());
+    settings =
+        new Settings(
+            balancer, budget, config.retries().attempts(), config.pool().queueTimeout().toMillis());
+  }
+
+  /** The balancer in use. */
+  Balancer balancer() {
+    return settings.balancer();
+  }
+
+  /** The retry budget in use. */
+  RetryBudget budget() {
+    return settings.budget();
+  }
+
+  /** Gives {@code u} its own connection pool. */
+  void add(Upstream u) {
+    URI url = u.url();
+    URI base = URI.create(url.getScheme() + "://" + url.getRawAuthority());
+    ProxyConnectionPool pool =
+        new ProxyConnectionPool(
+            manager,
+            base,
+            "https".equals(url.getScheme()) ? ssl : null,
+            UndertowClient.getInstance(),
+            OptionMap.EMPTY);
+    routes.put(u, new Route(u, pool));
+  }
+
+  /**
+   * Closes the pool of a backend the balancer no longer picks: idle connections close now, busy
+   * ones when their request ends.
+   */
+  void remove(Upstream u) {
+    Route r = routes.remove(u);
+    if (r != null) {
+      r.pool().close();
     }
   }
 
   /** The largest number of retries {@code ProxyHandler} should ask for. */
   int maxRetries() {
-    return maxRetries;
+    return settings.maxRetries();
   }
 
   @Override
   public ProxyTarget findTarget(HttpServerExchange exchange) {
+    Settings s = settings;
     Attempts a = exchange.getAttachment(ATTEMPTS);
     if (a == null) {
       a = new Attempts();
       exchange.putAttachment(ATTEMPTS, a);
-      budget.onRequest();
+      s.budget().onRequest();
       Attempts attempts = a;
       exchange.addExchangeCompleteListener(
           (ex, next) -> {
@@ -126,30 +167,37 @@ final class BalancingClient implements ProxyClient {
         // the connection was reset before the response started
         settle(a, "reset before the response started");
       }
-      if (a.retries >= maxRetries) {
+      if (a.retries >= s.maxRetries()) {
         return null;
       }
-      if (!budget.tryRetry()) {
+      if (!s.budget().tryRetry()) {
         meters.budgetExhausted();
         return null;
       }
       a.retries++;
       meters.retry();
     }
-    Optional<Upstream> picked = balancer.pick(a.tried);
-    if (picked.isEmpty()) {
-      if (a.failure == Failure.NONE) {
-        a.failure = Failure.NO_BACKEND;
+    while (true) {
+      Optional<Upstream> picked = s.balancer().pick(a.tried);
+      if (picked.isEmpty()) {
+        if (a.failure == Failure.NONE) {
+          a.failure = Failure.NO_BACKEND;
+        }
+        return null;
       }
-      return null;
+      Upstream u = picked.get();
+      a.tried.add(u);
+      Route route = routes.get(u);
+      if (route == null) {
+        // a reload removed it after this request read the settings
+        continue;
+      }
+      a.current = u;
+      a.settled = false;
+      a.start = ticker.read();
+      u.inFlight().incrementAndGet();
+      return route;
     }
-    Upstream u = picked.get();
-    a.tried.add(u);
-    a.current = u;
-    a.settled = false;
-    a.start = ticker.read();
-    u.inFlight().incrementAndGet();
-    return routes.get(u);
   }
 
   /** Ends the current attempt as a failure: frees its in-flight slot and tells the backend. */
@@ -215,7 +263,7 @@ final class BalancingClient implements ProxyClient {
                 failed(ex);
               }
             },
-            queueTimeoutMillis,
+            settings.queueTimeoutMillis(),
             TimeUnit.MILLISECONDS,
             false);
   }
@@ -234,10 +282,18 @@ final class BalancingClient implements ProxyClient {
    * pool never marks a backend as a problem itself.
    */
   private static final class Manager implements ConnectionPoolManager {
-    private final int perThread;
-    private final int queuePerThread;
+    private final int ioThreads;
+    // a pool reads the connection limits once, when it is made; the queue at every request
+    private volatile int perThread;
+    private volatile int queuePerThread;
 
     Manager(LbConfig.PoolConfig pool, int ioThreads) {
+      this.ioThreads = ioThreads;
+      resize(pool);
+    }
+
+    /** Takes {@code pool}'s queue size now and its connection limit for pools made from now on. */
+    void resize(LbConfig.PoolConfig pool) {
       this.perThread = Math.max(1, ceilDiv(pool.maxConnections(), ioThreads));
       this.queuePerThread = ceilDiv(pool.queue(), ioThreads);
     }

@@ -40,6 +40,11 @@ final class FrontHandler implements HttpHandler {
     this.next = next;
   }
 
+  /** The {@code Strict-Transport-Security} value of {@code lb.hsts}; empty for {@code off}. */
+  static Optional<String> hsts(String configured) {
+    return configured.equalsIgnoreCase("off") ? Optional.empty() : Optional.of(configured);
+  }
+
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     var headers = exchange.getRequestHeaders();

@@ -1,6 +1,7 @@
 package com.foobar.lb;
 
 import com.foobar.core.Cidr;
+import com.foobar.core.HttpLimits;
 import com.foobar.core.ListenerTap;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
@@ -103,7 +104,7 @@ final class H1Relay implements DelegateOpenListener {
   /**
    * What the relay needs from the lb's configuration.
    *
-   * @param https whether the listener is the HTTPS one ({@code X-Forwarded-Proto}, HSTS)
+   * @param active whether the relay serves requests; when not, every connection goes to Undertow
    * @param hsts the {@code Strict-Transport-Security} value for responses, if any
    * @param maxBody the largest request body; larger ones go to Undertow, which answers 413
    * @param requestTimeoutNanos whole request; a backend that has not answered by then gets 504
@@ -113,7 +114,7 @@ final class H1Relay implements DelegateOpenListener {
    * @param queueTimeoutNanos how long a request waits for a connection before 503
    */
   record Settings(
-      boolean https,
+      boolean active,
       Optional<String> hsts,
       long maxBody,
       long requestTimeoutNanos,
@@ -122,22 +123,36 @@ final class H1Relay implements DelegateOpenListener {
       int queuePerThread,
       long queueTimeoutNanos) {}
 
+  /** The backends and settings, replaced as a whole on a reload. */
+  record Route(Balancer balancer, RetryBudget budget, Settings settings) {}
+
+  /** A {@link Route} with what the relay derives from it. */
+  private static final class State {
+    final Route route;
+    final Settings settings;
+    final byte[] hstsLine;
+
+    State(Route route) {
+      this.route = route;
+      this.settings = route.settings();
+      this.hstsLine =
+          settings
+              .hsts()
+              .map(v -> Heads.ascii("Strict-Transport-Security: " + v + "\r\n"))
+              .orElse(null);
+    }
+  }
+
   private final DelegateOpenListener undertow;
   private final ListenerTap tap;
-  private final Settings settings;
-  private final Balancer balancer;
-  private final RetryBudget budget;
+  private final boolean https;
+  private volatile State state;
   private final LbMeters meters;
   private final Ticker ticker;
   private final XnioWorker worker;
   private final Loop[] loops;
-  private final byte[] hstsLine;
   private final byte[] proto;
   private final int defaultPort;
-  private final int maxUri;
-  private final int maxHeaderBytes;
-  private final int maxHeaders;
-  private final long idleNanos;
   private final ConcurrentHashMap<Upstream, InetSocketAddress> addresses =
       new ConcurrentHashMap<>();
 
@@ -150,13 +165,11 @@ final class H1Relay implements DelegateOpenListener {
       DelegateOpenListener undertow,
       ListenerTap tap,
       XnioWorker worker,
-      Settings settings,
-      Balancer balancer,
-      RetryBudget budget,
+      boolean https,
       LbMeters meters,
       MeterRegistry registry,
       Ticker ticker) {
-    this.budget = budget;
+    this.https = https;
     this.undertow = undertow;
     this.handoffs =
         Counter.builder("foobar.lb.relay.handoffs")
@@ -167,22 +180,21 @@ final class H1Relay implements DelegateOpenListener {
             .register(registry);
     this.tap = tap;
     this.worker = worker;
-    this.settings = settings;
-    this.balancer = balancer;
     this.meters = meters;
     this.ticker = ticker;
     this.loops = new Loop[worker.getIoThreadCount()];
-    this.hstsLine =
-        settings
-            .hsts()
-            .map(v -> Heads.ascii("Strict-Transport-Security: " + v + "\r\n"))
-            .orElse(null);
-    this.proto = Heads.ascii(settings.https() ? "https" : "http");
-    this.defaultPort = settings.https() ? 443 : 80;
-    this.maxUri = tap.limits().maxUriLength().intBytes();
-    this.maxHeaderBytes = tap.limits().maxHeaderSize().intBytes();
-    this.maxHeaders = tap.limits().maxHeaders();
-    this.idleNanos = tap.limits().idleTimeout().toNanos();
+    this.proto = Heads.ascii(https ? "https" : "http");
+    this.defaultPort = https ? 443 : 80;
+  }
+
+  /** Serves with {@code route} from now on; requests in flight finish with theirs. */
+  void use(Route route) {
+    state = new State(route);
+  }
+
+  /** Whether this relays the HTTPS listener. */
+  boolean https() {
+    return https;
   }
 
   /** Whether the relay can serve requests to {@code upstream} (plain HTTP backends only). */
@@ -197,10 +209,15 @@ final class H1Relay implements DelegateOpenListener {
 
   @Override
   public void handleEvent(StreamConnection connection, PooledByteBuffer extra) {
+    State st = state;
+    if (!st.settings.active()) {
+      undertow.handleEvent(connection, extra);
+      return;
+    }
     Loop loop = loop(connection.getIoThread());
     SocketAddress peer = connection.getPeerAddress();
     InetAddress address = peer instanceof InetSocketAddress a ? a.getAddress() : null;
-    if (address == null || !tap.admits(address) || trusted(address)) {
+    if (address == null || !tap.admits(address) || trusted(st.settings, address)) {
       // Undertow's chain refuses it (403) or believes its forwarded headers
       handoffs.increment();
       undertow.handleEvent(connection, extra);
@@ -220,7 +237,7 @@ final class H1Relay implements DelegateOpenListener {
     client.start();
   }
 
-  private boolean trusted(InetAddress address) {
+  private static boolean trusted(Settings settings, InetAddress address) {
     for (Cidr c : settings.trusted()) {
       if (c.contains(address)) {
         return true;
@@ -356,13 +373,15 @@ final class H1Relay implements DelegateOpenListener {
     @Override
     public void run() {
       long now = ticker.read();
+      long queueTimeout = state.settings.queueTimeoutNanos();
+      long idleNanos = tap.limits().idleTimeout().toNanos();
       for (int i = clients.size() - 1; i >= 0; i--) {
         if (i < clients.size()) {
-          clients.get(i).sweep(now);
+          clients.get(i).sweep(now, idleNanos);
         }
       }
       for (ArrayDeque<Client> q : waiting.values()) {
-        while (!q.isEmpty() && now - q.peekFirst().queuedSince > settings.queueTimeoutNanos()) {
+        while (!q.isEmpty() && now - q.peekFirst().queuedSince > queueTimeout) {
           Client c = q.pollFirst();
           c.queued = false;
           c.upstream.inFlight().decrementAndGet();
@@ -398,6 +417,7 @@ final class H1Relay implements DelegateOpenListener {
     ByteBuffer unsent;
 
     // the request in flight
+    State st;
     boolean busy;
     HttpString method;
     boolean headRequest;
@@ -492,7 +512,8 @@ final class H1Relay implements DelegateOpenListener {
      * @param scratch whether {@code data} is the loop's scratch buffer, which must not be kept
      */
     void serve(ByteBuffer data, boolean scratch) {
-      if (tap.draining()) {
+      st = state;
+      if (tap.draining() || !st.settings.active()) {
         // Undertow's chain answers 503 and closes
         handOff(data);
         return;
@@ -543,7 +564,7 @@ final class H1Relay implements DelegateOpenListener {
       start = ticker.read();
       tap.begin();
       // the base of the retry budget, which Undertow's proxy spends on requests handed back
-      budget.onRequest();
+      st.route.budget().onRequest();
       dispatch(out, List.of());
     }
 
@@ -554,6 +575,10 @@ final class H1Relay implements DelegateOpenListener {
      * (write mode); false when Undertow should serve it.
      */
     private boolean parseRequest(ByteBuffer b, int from, int end) {
+      HttpLimits limits = tap.limits();
+      int maxUri = limits.maxUriLength().intBytes();
+      int maxHeaderBytes = limits.maxHeaderSize().intBytes();
+      int maxHeaders = limits.maxHeaders();
       if (end - from > maxHeaderBytes + maxUri + 64) {
         return false;
       }
@@ -665,7 +690,7 @@ final class H1Relay implements DelegateOpenListener {
               }
               sawLength = true;
               length = Heads.decimal(b, v, ve);
-              if (length < 0 || length > settings.maxBody()) {
+              if (length < 0 || length > st.settings.maxBody()) {
                 return false;
               }
             }
@@ -744,7 +769,7 @@ final class H1Relay implements DelegateOpenListener {
 
     /** Sends the request in {@code bytes} (read mode) to a backend not in {@code tried}. */
     void dispatch(ByteBuffer bytes, List<Upstream> tried) {
-      Optional<Upstream> picked = balancer.pick(tried);
+      Optional<Upstream> picked = st.route.balancer().pick(tried);
       if (picked.isEmpty() || !serves(picked.get())) {
         handBack();
         return;
@@ -760,9 +785,9 @@ final class H1Relay implements DelegateOpenListener {
         b.send(bytes);
         return;
       }
-      if (open(u).get() >= settings.maxConnections()) {
+      if (open(u).get() >= st.settings.maxConnections()) {
         ArrayDeque<Client> q = loop.waiting(u);
-        if (q.size() >= settings.queuePerThread()) {
+        if (q.size() >= st.settings.queuePerThread()) {
           u.inFlight().decrementAndGet();
           answer(503);
           return;
@@ -828,7 +853,8 @@ final class H1Relay implements DelegateOpenListener {
       }
       source.getReadSetter().set(null);
       sink.getWriteSetter().set(null);
-      connection.setCloseListener(null);
+      // XNIO adds close listeners up, it cannot take ours off: it ignores the close from now on
+      closed = true;
       handoffs.increment();
       PooledByteBuffer extra = null;
       if (data != null && data.hasRemaining()) {
@@ -1022,7 +1048,7 @@ final class H1Relay implements DelegateOpenListener {
           }
           case 25 ->
               keep =
-                  hstsLine == null
+                  st.hstsLine == null
                       || !Heads.equalsLower(src, line, colon, STRICT_TRANSPORT_SECURITY);
           default -> {}
         }
@@ -1057,8 +1083,8 @@ final class H1Relay implements DelegateOpenListener {
         b.mode = BODY_LENGTH;
         b.remaining = length;
       }
-      if (hstsLine != null) {
-        out.put(hstsLine);
+      if (st.hstsLine != null) {
+        out.put(st.hstsLine);
       }
       out.put(Heads.ascii("X-Request-Id: "))
           .put(requestId.getBytes(StandardCharsets.ISO_8859_1))
@@ -1160,7 +1186,7 @@ final class H1Relay implements DelegateOpenListener {
               + "\r\nCache-Control: no-store\r\nX-Request-Id: "
               + requestId
               + "\r\n"
-              + (hstsLine == null ? "" : new String(hstsLine, StandardCharsets.ISO_8859_1))
+              + (st.hstsLine == null ? "" : new String(st.hstsLine, StandardCharsets.ISO_8859_1))
               + "Connection: close\r\n\r\n";
       byte[] h = Heads.ascii(head);
       ByteBuffer bytes = ByteBuffer.allocate(h.length + (headRequest ? 0 : body.length)).put(h);
@@ -1179,12 +1205,12 @@ final class H1Relay implements DelegateOpenListener {
     }
 
     /** Timeouts, from the loop's sweep. */
-    void sweep(long now) {
+    void sweep(long now, long idleNanos) {
       if (closed) {
         return;
       }
       if (busy) {
-        if (!queued && now - start > settings.requestTimeoutNanos()) {
+        if (!queued && now - start > st.settings.requestTimeoutNanos()) {
           timedOut();
         }
       } else if (unsent == null && now - lastActive > idleNanos) {

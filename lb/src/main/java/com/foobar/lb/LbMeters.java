@@ -4,13 +4,14 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.time.Duration;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,46 +24,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class LbMeters {
   private final MeterRegistry registry;
-  private final Map<Upstream, PerBackend> backends = new IdentityHashMap<>();
+  private final Ticker ticker;
+  private final Map<Upstream, PerBackend> backends = new ConcurrentHashMap<>();
   private final Counter retries;
   private final Counter exhausted;
 
-  private record PerBackend(Timer latency, Counter errors, Counter ejections, WindowCounter rate) {}
+  private record PerBackend(
+      Timer latency, Counter errors, Counter ejections, WindowCounter rate, List<Meter> gauges) {}
 
   LbMeters(MeterRegistry registry, List<Upstream> upstreams, Ticker ticker) {
     this.registry = registry;
-    for (Upstream u : upstreams) {
-      String tag = u.name();
-      Timer latency =
-          Timer.builder("foobar.lb.backend.requests")
-              .description("Requests a backend answered, by their time from pick to last byte")
-              .tag("backend", tag)
-              .publishPercentiles(0.5, 0.99)
-              .distributionStatisticExpiry(Duration.ofMinutes(1))
-              .register(registry);
-      Counter errors =
-          Counter.builder("foobar.lb.backend.errors")
-              .description("Connect failures, resets and 5xx answers of a backend")
-              .tag("backend", tag)
-              .register(registry);
-      Counter ejections =
-          Counter.builder("foobar.lb.backend.ejections")
-              .description("Times a backend was ejected by passive checks")
-              .tag("backend", tag)
-              .register(registry);
-      Gauge.builder("foobar.lb.backend.in.flight", u, x -> x.inFlight().get())
-          .description("Requests in flight to a backend")
-          .tag("backend", tag)
-          .register(registry);
-      Gauge.builder("foobar.lb.backend.up", u, x -> x.available(ticker.read()) ? 1 : 0)
-          .description("1 when a backend takes new requests (healthy, not draining or ejected)")
-          .tag("backend", tag)
-          .register(registry);
-      backends.put(
-          u,
-          new PerBackend(
-              latency, errors, ejections, new WindowCounter(Duration.ofSeconds(10), 10, ticker)));
-    }
+    this.ticker = ticker;
+    upstreams.forEach(this::add);
     retries =
         Counter.builder("foobar.lb.retries")
             .description("Requests retried on another backend")
@@ -73,10 +46,65 @@ final class LbMeters {
             .register(registry);
   }
 
+  /** Registers the meters of a backend. */
+  void add(Upstream u) {
+    String tag = u.name();
+    Timer latency =
+        Timer.builder("foobar.lb.backend.requests")
+            .description("Requests a backend answered, by their time from pick to last byte")
+            .tag("backend", tag)
+            .publishPercentiles(0.5, 0.99)
+            .distributionStatisticExpiry(Duration.ofMinutes(1))
+            .register(registry);
+    Counter errors =
+        Counter.builder("foobar.lb.backend.errors")
+            .description("Connect failures, resets and 5xx answers of a backend")
+            .tag("backend", tag)
+            .register(registry);
+    Counter ejections =
+        Counter.builder("foobar.lb.backend.ejections")
+            .description("Times a backend was ejected by passive checks")
+            .tag("backend", tag)
+            .register(registry);
+    Gauge inFlight =
+        Gauge.builder("foobar.lb.backend.in.flight", u, x -> x.inFlight().get())
+            .description("Requests in flight to a backend")
+            .tag("backend", tag)
+            .register(registry);
+    Gauge up =
+        Gauge.builder("foobar.lb.backend.up", u, x -> x.available(ticker.read()) ? 1 : 0)
+            .description("1 when a backend takes new requests (healthy, not draining or ejected)")
+            .tag("backend", tag)
+            .register(registry);
+    backends.put(
+        u,
+        new PerBackend(
+            latency,
+            errors,
+            ejections,
+            new WindowCounter(Duration.ofSeconds(10), 10, ticker),
+            List.of(inFlight, up)));
+  }
+
+  /** Unregisters the meters of a backend that left the configuration. */
+  void remove(Upstream u) {
+    PerBackend b = backends.remove(u);
+    if (b != null) {
+      registry.remove(b.latency());
+      registry.remove(b.errors());
+      registry.remove(b.ejections());
+      b.gauges().forEach(registry::remove);
+    }
+  }
+
+  // a request to a removed backend may end after its meters went: it is not counted
+
   void request(Upstream u, long nanos) {
     PerBackend b = backends.get(u);
-    b.latency().record(nanos, TimeUnit.NANOSECONDS);
-    b.rate().add();
+    if (b != null) {
+      b.latency().record(nanos, TimeUnit.NANOSECONDS);
+      b.rate().add();
+    }
   }
 
   /**
@@ -102,11 +130,17 @@ final class LbMeters {
   }
 
   void error(Upstream u) {
-    backends.get(u).errors().increment();
+    PerBackend b = backends.get(u);
+    if (b != null) {
+      b.errors().increment();
+    }
   }
 
   void ejection(Upstream u) {
-    backends.get(u).ejections().increment();
+    PerBackend b = backends.get(u);
+    if (b != null) {
+      b.ejections().increment();
+    }
   }
 
   void retry() {
@@ -126,15 +160,18 @@ final class LbMeters {
   }
 
   long requests(Upstream u) {
-    return backends.get(u).latency().count();
+    PerBackend b = backends.get(u);
+    return b == null ? 0 : b.latency().count();
   }
 
   long errors(Upstream u) {
-    return (long) backends.get(u).errors().count();
+    PerBackend b = backends.get(u);
+    return b == null ? 0 : (long) b.errors().count();
   }
 
   double requestsPerSecond(Upstream u) {
-    return backends.get(u).rate().perSecond();
+    PerBackend b = backends.get(u);
+    return b == null ? 0 : b.rate().perSecond();
   }
 
   /**
@@ -157,7 +194,11 @@ final class LbMeters {
 
   /** The latency percentile in milliseconds (0.5 or 0.99), NaN before any answer. */
   double percentileMillis(Upstream u, double percentile) {
-    for (ValueAtPercentile v : backends.get(u).latency().takeSnapshot().percentileValues()) {
+    PerBackend b = backends.get(u);
+    if (b == null) {
+      return Double.NaN;
+    }
+    for (ValueAtPercentile v : b.latency().takeSnapshot().percentileValues()) {
       if (v.percentile() == percentile) {
         return v.value(TimeUnit.MILLISECONDS);
       }

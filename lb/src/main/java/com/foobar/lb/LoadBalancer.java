@@ -14,6 +14,7 @@ import com.foobar.core.RoleServer;
 import com.foobar.core.ServerTls;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.proxy.ProxyHandler;
 import io.undertow.util.AttachmentKey;
 import java.time.Duration;
@@ -21,6 +22,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
@@ -35,9 +38,16 @@ import org.slf4j.LoggerFactory;
  * budget. The admin listener {@code lb.admin} serves {@code /health}, {@code /ready}, {@code
  * /metrics} and {@code /stats}.
  *
+ * <p>{@link #reconfigure} applies a new {@code lb} section in place, listeners and connections
+ * staying open; see there for what a reload changes and what needs a restart.
+ *
  * <p>Each public listener caps its open connections at accept time ({@code lb.max-connections}, and
  * {@code lb.max-connections-per-ip} for peers not in {@code lb.trusted-proxies}) and, with {@code
  * lb.proxy-protocol}, reads a PROXY header from every trusted proxy's connection.
+ *
+ * <p>HTTP/1.1 requests go through the {@link H1Relay} unless {@code lb.proxy-protocol} is on; it
+ * hands to the chain above what it does not serve itself (with {@code lb.rate-limit} on, every
+ * connection).
  */
 public final class LoadBalancer implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
@@ -45,23 +55,67 @@ public final class LoadBalancer implements RoleServer {
   static final String HTTP_LISTENER = "lb-http";
   static final String ADMIN_LISTENER = "lb-admin";
 
+  /** Keys a reload cannot change: the listeners, their TLS and the pools' TLS. */
+  private static final Set<String> FIXED =
+      Set.of(
+          "lb.https",
+          "lb.http",
+          "lb.admin",
+          "lb.tls",
+          "lb.sni",
+          "lb.proxy-protocol",
+          "lb.max-connections",
+          "lb.max-connections-per-ip",
+          "lb.upstream-tls",
+          "lb.drain-timeout");
+
   /**
    * Put {@code true} on an exchange, in a handler ahead of the lb's, when the peer is a trusted
    * proxy: its {@code X-Request-Id} and {@code X-Forwarded-*} headers are then kept.
    */
   public static final AttachmentKey<Boolean> TRUSTED_PEER = FrontHandler.TRUSTED_PEER;
 
+  /**
+   * What a {@link #reconfigure} did, by YAML key (e.g. {@code lb.backends}, {@code
+   * lb.limits.idle-timeout}).
+   *
+   * @param applied changed keys now in effect
+   * @param restartNeeded changed keys that keep their old value (or take full effect) only after a
+   *     restart
+   */
+  public record Reload(List<String> applied, List<String> restartNeeded) {}
+
   private final HttpServer server;
   private final Readiness readiness;
-  private final HealthChecker health;
-  private final BalancingClient client;
+  private final Parts parts;
+  private final LbConfig started;
+  // guarded by this
+  private LbConfig config;
+  private RetryBudget budget;
+
+  /** What {@link #start} makes before the listeners and a reload changes after. */
+  private record Parts(
+      Metrics metrics,
+      Ticker ticker,
+      BalancingClient client,
+      LbMeters meters,
+      HealthChecker health,
+      Roster roster,
+      AccessRule publicRule,
+      AccessRule adminRule,
+      PublicChain https,
+      PublicChain http,
+      AtomicInteger httpsPort,
+      List<H1Relay> relays) {}
 
   private LoadBalancer(
-      HttpServer server, Readiness readiness, HealthChecker health, BalancingClient client) {
+      HttpServer server, Readiness readiness, Parts parts, LbConfig config, RetryBudget budget) {
     this.server = server;
     this.readiness = readiness;
-    this.health = health;
-    this.client = client;
+    this.parts = parts;
+    this.started = config;
+    this.config = config;
+    this.budget = budget;
   }
 
   /**
@@ -80,14 +134,27 @@ public final class LoadBalancer implements RoleServer {
   }
 
   /**
-   * {@code next} behind the abuse controls of a public listener: the client address (believing
-   * {@code X-Forwarded-For} only from {@code lb.trusted-proxies}, which also decides whether an
-   * incoming {@code X-Request-Id} is kept) and the per-client rate limit ({@code lb.rate-limit}).
+   * The handler of a public listener, in two parts a reload replaces separately: the guard (the
+   * client address, believing {@code X-Forwarded-For} only from {@code lb.trusted-proxies}, which
+   * also decides whether an incoming {@code X-Request-Id} is kept; and the per-client rate limit
+   * {@code lb.rate-limit}, whose buckets survive reloads that leave both alone), then the tail (the
+   * {@link FrontHandler} and the proxy, or the redirect). A request reads each once: no lock.
    */
-  private static HttpHandler guarded(
-      LbConfig config, Metrics metrics, Ticker ticker, String listener, HttpHandler next) {
+  private static final class PublicChain implements HttpHandler {
+    private volatile HttpHandler guard;
+    private volatile HttpHandler tail;
+    final HttpHandler toTail = exchange -> tail.handleRequest(exchange);
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+      guard.handleRequest(exchange);
+    }
+  }
+
+  private static HttpHandler guard(LbConfig config, Parts p, String listener, PublicChain chain) {
     HttpHandler limited =
-        RateLimitHandler.wrap(config.rateLimit(), ticker::read, metrics.registry(), listener, next);
+        RateLimitHandler.wrap(
+            config.rateLimit(), p.ticker()::read, p.metrics().registry(), listener, chain.toTail);
     return ClientAddress.handler(
         config.trustedProxies(),
         exchange -> {
@@ -96,32 +163,57 @@ public final class LoadBalancer implements RoleServer {
         });
   }
 
+  /** Points both public listeners at {@code config}; {@code before} empty at start. */
+  private static void wire(LbConfig config, Optional<LbConfig> before, Parts p) {
+    if (before.isEmpty()
+        || !before.get().trustedProxies().equals(config.trustedProxies())
+        || !before.get().rateLimit().equals(config.rateLimit())) {
+      p.https().guard = guard(config, p, HTTPS_LISTENER, p.https());
+      p.http().guard = guard(config, p, HTTP_LISTENER, p.http());
+    }
+    HttpHandler proxy =
+        ProxyHandler.builder()
+            .setProxyClient(p.client())
+            .setMaxRequestTime(Math.toIntExact(config.requestTimeout().toMillis()))
+            .setMaxConnectionRetries(config.retries().attempts())
+            .setReuseXForwarded(true)
+            .setRewriteHostHeader(false)
+            .setNext(
+                exchange -> {
+                  // no backend is available at all
+                  exchange.setStatusCode(503);
+                  exchange.endExchange();
+                })
+            .build();
+    long maxBody = config.limits().maxBodySize().bytes();
+    Optional<String> hsts = FrontHandler.hsts(config.hsts());
+    p.https().tail = new FrontHandler(hsts, maxBody, proxy);
+    for (H1Relay relay : p.relays()) {
+      relay.use(relayRoute(config, p.client(), relay.https()));
+    }
+    FrontHandler plain = new FrontHandler(Optional.empty(), maxBody, proxy);
+    p.http().tail = config.redirectHttp() ? new HttpRedirect(p.httpsPort()::get, plain) : plain;
+  }
+
   /**
-   * Whether HTTP/1.1 requests go through the {@link H1Relay}: not when every request needs what
-   * only Undertow's chain does (per-client rate limit, PROXY protocol) or no backend speaks plain
-   * HTTP.
+   * What the relay of the HTTPS listener ({@code https}) or the HTTP one does from now on: serve
+   * when nothing only Undertow's chain does is on (the per-client rate limit; the redirect of the
+   * plain listener), with the balancer and budget of {@code client}.
    */
-  private static boolean relays(LbConfig config, List<Upstream> upstreams) {
-    return !config.rateLimit().enabled()
-        && !config.proxyProtocol()
-        && upstreams.stream().anyMatch(H1Relay::serves);
-  }
-
-  private static H1Relay.Settings relaySettings(
-      LbConfig config, boolean https, Optional<String> hsts, int maxConnections) {
-    return new H1Relay.Settings(
-        https,
-        hsts,
-        config.limits().maxBodySize().bytes(),
-        config.requestTimeout().toNanos(),
-        config.trustedProxies(),
-        maxConnections,
-        (config.pool().queue() + ioThreads() - 1) / ioThreads(),
-        config.pool().queueTimeout().toNanos());
-  }
-
-  private static int ioThreads() {
-    return Runtime.getRuntime().availableProcessors();
+  private static H1Relay.Route relayRoute(LbConfig config, BalancingClient client, boolean https) {
+    int threads = Runtime.getRuntime().availableProcessors();
+    return new H1Relay.Route(
+        client.balancer(),
+        client.budget(),
+        new H1Relay.Settings(
+            !config.rateLimit().enabled() && (https || !config.redirectHttp()),
+            https ? FrontHandler.hsts(config.hsts()) : Optional.empty(),
+            config.limits().maxBodySize().bytes(),
+            config.requestTimeout().toNanos(),
+            config.trustedProxies(),
+            config.pool().maxConnections(),
+            (config.pool().queue() + threads - 1) / threads,
+            config.pool().queueTimeout().toNanos()));
   }
 
   static LoadBalancer start(
@@ -138,72 +230,55 @@ public final class LoadBalancer implements RoleServer {
     RetryBudget budget =
         new RetryBudget(config.retries().budgetPercent(), config.retries().budgetWindow(), ticker);
     LbMeters meters = new LbMeters(metrics.registry(), upstreams, ticker);
-    int ioThreads = ioThreads();
+    int ioThreads = Runtime.getRuntime().availableProcessors();
     BalancingClient client =
         new BalancingClient(balancer, budget, meters, config, upstream, ioThreads, ticker);
-    HttpHandler proxy =
-        ProxyHandler.builder()
-            .setProxyClient(client)
-            .setMaxRequestTime(Math.toIntExact(config.requestTimeout().toMillis()))
-            .setMaxConnectionRetries(client.maxRetries())
-            .setReuseXForwarded(true)
-            .setRewriteHostHeader(false)
-            .setNext(
-                exchange -> {
-                  // no backend is available at all
-                  exchange.setStatusCode(503);
-                  exchange.endExchange();
-                })
-            .build();
-    long maxBody = config.limits().maxBodySize().bytes();
-    Optional<String> hsts =
-        config.hsts().equalsIgnoreCase("off") ? Optional.empty() : Optional.of(config.hsts());
-    AccessRule publicRule = AccessRule.of(config.allow(), config.deny());
     HealthChecker checker = new HealthChecker(upstreams, config.health(), upstream);
-    AtomicInteger httpsPort = new AtomicInteger(config.https().port());
+    Parts p =
+        new Parts(
+            metrics,
+            ticker,
+            client,
+            meters,
+            checker,
+            new Roster(upstreams, client, meters, checker, ticker),
+            AccessRule.of(config.allow(), config.deny()),
+            AccessRule.of(config.adminAccess()),
+            new PublicChain(),
+            new PublicChain(),
+            new AtomicInteger(config.https().port()),
+            new CopyOnWriteArrayList<>());
+    wire(config, Optional.empty(), p);
     Readiness readiness = new Readiness();
     HttpServer.Builder listeners =
         HttpServer.builder(config.limits(), metrics.registry())
             .httpsListener(
                 HTTPS_LISTENER,
                 config.https(),
-                publicRule,
+                p.publicRule(),
                 Optional.empty(),
                 "proxy",
-                guarded(
-                    config,
-                    metrics,
-                    ticker,
-                    HTTPS_LISTENER,
-                    new FrontHandler(hsts, maxBody, proxy)),
+                p.https(),
                 tls,
                 false,
                 true)
             .listener(
                 HTTP_LISTENER,
                 config.http(),
-                publicRule,
+                p.publicRule(),
                 Optional.empty(),
                 "redirect",
-                guarded(
-                    config,
-                    metrics,
-                    ticker,
-                    HTTP_LISTENER,
-                    config.redirectHttp()
-                        ? new HttpRedirect(
-                            httpsPort::get, new FrontHandler(Optional.empty(), maxBody, proxy))
-                        : new FrontHandler(Optional.empty(), maxBody, proxy)))
+                p.http())
             .listener(
                 ADMIN_LISTENER,
                 config.admin(),
-                AccessRule.of(config.adminAccess()),
+                p.adminRule(),
                 Optional.empty(),
                 "other",
                 AdminHandler.create(
                     readiness,
                     metrics,
-                    new StatsPage(upstreams, meters, ticker, AdminHandler::notFound)));
+                    new StatsPage(p.roster()::current, meters, ticker, AdminHandler::notFound)));
     for (String listener : List.of(HTTPS_LISTENER, HTTP_LISTENER)) {
       listeners.connectionGuard(
           listener,
@@ -215,45 +290,25 @@ public final class LoadBalancer implements RoleServer {
               listener));
       if (config.proxyProtocol()) {
         listeners.proxyProtocol(listener, config.trustedProxies());
-      }
-    }
-    if (relays(config, upstreams)) {
-      int maxConnections = config.pool().maxConnections();
-      listeners.takeover(
-          HTTPS_LISTENER,
-          (undertow, tap, worker) ->
-              new H1Relay(
-                  undertow,
-                  tap,
-                  worker,
-                  relaySettings(config, true, hsts, maxConnections),
-                  balancer,
-                  budget,
-                  meters,
-                  metrics.registry(),
-                  ticker));
-      if (!config.redirectHttp()) {
+      } else {
+        boolean https = listener.equals(HTTPS_LISTENER);
         listeners.takeover(
-            HTTP_LISTENER,
-            (undertow, tap, worker) ->
-                new H1Relay(
-                    undertow,
-                    tap,
-                    worker,
-                    relaySettings(config, false, Optional.empty(), maxConnections),
-                    balancer,
-                    budget,
-                    meters,
-                    metrics.registry(),
-                    ticker));
+            listener,
+            (undertow, tap, worker) -> {
+              H1Relay relay =
+                  new H1Relay(undertow, tap, worker, https, meters, metrics.registry(), ticker);
+              relay.use(relayRoute(config, p.client(), https));
+              p.relays().add(relay);
+              return relay;
+            });
       }
     }
     HttpServer server = listeners.start();
     try {
-      httpsPort.set(server.address(HTTPS_LISTENER).port());
+      p.httpsPort().set(server.address(HTTPS_LISTENER).port());
       checker.start();
       readiness.ready();
-      LoadBalancer lb = new LoadBalancer(server, readiness, checker, client);
+      LoadBalancer lb = new LoadBalancer(server, readiness, p, config, budget);
       log.atInfo()
           .addKeyValue("event", "lb.ready")
           .addKeyValue("role", "lb")
@@ -265,6 +320,7 @@ public final class LoadBalancer implements RoleServer {
           .log("lb serving {} over {}", server.address(HTTPS_LISTENER), upstreams);
       return lb;
     } catch (RuntimeException e) {
+      p.roster().close();
       checker.close();
       client.close();
       try {
@@ -275,6 +331,67 @@ public final class LoadBalancer implements RoleServer {
       }
       throw e;
     }
+  }
+
+  /**
+   * Applies {@code next} in place: listeners and open connections stay, requests in flight finish
+   * as they began, and each new request sees the new settings. Live: {@code backends} (a new one
+   * gets a pool, meters and health checks and takes traffic at once; a removed one gets no new
+   * requests, and its pool closes when its last request ended, at the latest {@code
+   * request-timeout} later; one still listed keeps its health, ejection, slow start and latency
+   * state), weights, {@code balance}, {@code allow}/{@code deny} and {@code admin-access} (for
+   * connections opened from now on), {@code trusted-proxies}, {@code rate-limit} (buckets start
+   * full after a change), {@code redirect-http}, {@code hsts}, {@code limits} but the timeouts,
+   * {@code request-timeout}, {@code health}, {@code passive}, {@code slow-start}, {@code retries}
+   * and {@code pool} (its {@code max-connections} for new backends only).
+   *
+   * <p>Listener addresses, TLS ({@code tls}, {@code sni}, {@code upstream-tls}), {@code
+   * proxy-protocol}, the connection caps, {@code drain-timeout} and the listener timeouts keep
+   * their start values: they are logged as event {@code config.restart_needed} with their keys, and
+   * returned in {@link Reload#restartNeeded()}. Events {@code backend.added} and {@code
+   * backend.removed} name each backend.
+   *
+   * @param next a validated {@code lb} section, as {@link #start} takes
+   */
+  public synchronized Reload reconfigure(LbConfig next) {
+    LbConfig before = config;
+    List<String> restart = new ArrayList<>();
+    for (String key : ConfigChanges.between("lb", started, next)) {
+      // a record-valued key changes as its parts, e.g. lb.https.port
+      int dot = key.indexOf('.', 3);
+      String top = dot < 0 ? key : key.substring(0, dot);
+      if (FIXED.contains(top) || key.equals("lb.pool.max-connections")) {
+        restart.add(key);
+      }
+    }
+    server.updateLimits(next.limits()).forEach(k -> restart.add("lb.limits." + k));
+    List<String> applied = new ArrayList<>();
+    for (String key : ConfigChanges.between("lb", before, next)) {
+      if (!restart.contains(key)) {
+        applied.add(key);
+      }
+    }
+    Parts p = parts;
+    List<Upstream> upstreams = p.roster().apply(next);
+    if (before.retries().budgetPercent() != next.retries().budgetPercent()
+        || !before.retries().budgetWindow().equals(next.retries().budgetWindow())) {
+      budget =
+          new RetryBudget(
+              next.retries().budgetPercent(), next.retries().budgetWindow(), p.ticker());
+    }
+    p.client().use(new Balancer(upstreams, next.balance(), p.ticker(), new Random()), budget, next);
+    p.health().use(next.health());
+    p.publicRule().update(next.allow(), next.deny());
+    p.adminRule().update(next.adminAccess().allow(), next.adminAccess().deny());
+    wire(next, Optional.of(before), p);
+    if (!restart.isEmpty()) {
+      log.atWarn()
+          .addKeyValue("event", "config.restart_needed")
+          .addKeyValue("keys", String.join(",", restart))
+          .log("these lb settings keep their start values until a restart: {}", restart);
+    }
+    config = next;
+    return new Reload(List.copyOf(applied), List.copyOf(restart));
   }
 
   /** The HTTPS listener's address as bound. */
@@ -306,10 +423,11 @@ public final class LoadBalancer implements RoleServer {
   @Override
   public void stop() throws InterruptedException {
     try {
-      health.close();
+      parts.roster().close();
+      parts.health().close();
       server.stop();
     } finally {
-      client.close();
+      parts.client().close();
     }
   }
 }

@@ -11,6 +11,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /stats} on the admin listener, like HAProxy's stats page: per backend its state
@@ -36,12 +37,15 @@ final class StatsPage implements HttpHandler {
     "foobar.tls.handshake.failures"
   };
 
-  private final List<Upstream> upstreams;
+  private final Supplier<List<Upstream>> upstreams;
   private final LbMeters meters;
   private final Ticker ticker;
   private final HttpHandler next;
 
-  StatsPage(List<Upstream> upstreams, LbMeters meters, Ticker ticker, HttpHandler next) {
+  /**
+   * @param upstreams the backends now configured (a reload changes them)
+   */
+  StatsPage(Supplier<List<Upstream>> upstreams, LbMeters meters, Ticker ticker, HttpHandler next) {
     this.upstreams = upstreams;
     this.meters = meters;
     this.ticker = ticker;
@@ -71,7 +75,7 @@ final class StatsPage implements HttpHandler {
     long now = ticker.read();
     ObjectNode root = JSON.createObjectNode();
     ArrayNode list = root.putArray("backends");
-    for (Upstream u : upstreams) {
+    for (Upstream u : upstreams.get()) {
       ObjectNode b = list.addObject();
       b.put("backend", u.name());
       b.put("state", Upstream.lower(u.state(now)));

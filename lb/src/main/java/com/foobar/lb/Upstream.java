@@ -16,6 +16,9 @@ import org.slf4j.LoggerFactory;
  * <p>A backend starts up (traffic flows at once; failing checks take it down). Log events: {@code
  * backend.up}, {@code backend.down}, {@code backend.ejected}, each with {@code backend} and {@code
  * reason}.
+ *
+ * <p>A configuration reload keeps the object, and with it the state, of a backend still listed:
+ * {@link #configure} only changes its weight and the health, passive and slow-start settings.
  */
 final class Upstream {
   private static final Logger log = LoggerFactory.getLogger(Upstream.class);
@@ -37,11 +40,12 @@ final class Upstream {
 
   private final URI url;
   private final String name;
-  private final int weight;
   private final Ticker ticker;
-  private final LbConfig.HealthConfig health;
-  private final LbConfig.PassiveConfig passive;
-  private final long slowStartNanos;
+  // changed by configure(); read without the lock by the balancer
+  private volatile int weight;
+  private volatile LbConfig.HealthConfig health;
+  private volatile LbConfig.PassiveConfig passive;
+  private volatile long slowStartNanos;
 
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile double ewmaNanos;
@@ -69,6 +73,20 @@ final class Upstream {
     this.slowStartNanos = lb.slowStart().toNanos();
     this.nextBackoffNanos = passive.backoff().toNanos();
     this.stateSince = ticker.read();
+  }
+
+  /**
+   * Takes {@code ref}'s weight and {@code lb}'s health, passive and slow-start settings; health,
+   * ejection, slow start, in-flight count and latency EWMA carry on.
+   */
+  synchronized void configure(LbConfig.BackendRef ref, LbConfig lb) {
+    weight = ref.weight();
+    health = lb.health();
+    passive = lb.passive();
+    slowStartNanos = lb.slowStart().toNanos();
+    if (!probation) {
+      nextBackoffNanos = passive.backoff().toNanos();
+    }
   }
 
   URI url() {
@@ -109,15 +127,17 @@ final class Upstream {
    */
   double effectiveWeight(long now) {
     long since = recoveringSince;
-    if (slowStartNanos == 0 || since == Long.MIN_VALUE) {
-      return weight;
+    long ramp = slowStartNanos;
+    int w = weight;
+    if (ramp == 0 || since == Long.MIN_VALUE) {
+      return w;
     }
     long elapsed = now - since;
-    if (elapsed >= slowStartNanos) {
-      return weight;
+    if (elapsed >= ramp) {
+      return w;
     }
-    double share = Math.max(SLOW_START_FLOOR, (double) Math.max(0, elapsed) / slowStartNanos);
-    return weight * share;
+    double share = Math.max(SLOW_START_FLOOR, (double) Math.max(0, elapsed) / ramp);
+    return w * share;
   }
 
   /** Records the latency of an answer into the EWMA. */

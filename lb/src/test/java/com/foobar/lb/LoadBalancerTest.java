@@ -136,12 +136,7 @@ class LoadBalancerTest {
   }
 
   private String url(String listener, String path) {
-    return lb.listeners().stream()
-            .filter(l -> l.name().equals(listener))
-            .findFirst()
-            .orElseThrow()
-            .url()
-        + path;
+    return TestLb.url(lb, listener, path);
   }
 
   private HttpResponse<String> get(String url, String... headers) throws Exception {

@@ -39,6 +39,9 @@ final class TestLb {
   int maxConnections = 10000;
   int maxConnectionsPerIp = 256;
   boolean redirectHttp = true;
+  HostPort https = new HostPort("127.0.0.1", 0);
+  int maxHeaders = 100;
+  Duration idleTimeout = Duration.ofSeconds(60);
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -49,7 +52,7 @@ final class TestLb {
     HostPort any = new HostPort("127.0.0.1", 0);
     List<Cidr> all = List.of(Cidr.parse("0.0.0.0/0"), Cidr.parse("::/0"));
     return new LbConfig(
-        any,
+        https,
         any,
         redirectHttp,
         any,
@@ -67,9 +70,9 @@ final class TestLb {
         new HttpLimits(
             new DataSize(8192),
             new DataSize(16384),
-            100,
+            maxHeaders,
             Duration.ofSeconds(10),
-            Duration.ofSeconds(60),
+            idleTimeout,
             new DataSize(10 << 20)),
         requestTimeout,
         List.copyOf(backends),
@@ -81,6 +84,16 @@ final class TestLb {
         pool,
         Optional.empty(),
         Duration.ofSeconds(5));
+  }
+
+  /** The URL of {@code lb}'s listener called {@code listener}, with {@code path}. */
+  static String url(LoadBalancer lb, String listener, String path) {
+    return lb.listeners().stream()
+            .filter(l -> l.name().equals(listener))
+            .findFirst()
+            .orElseThrow()
+            .url()
+        + path;
   }
 
   /** A ticker that moves only when told. */
