@@ -169,21 +169,25 @@ class HttpServerTest {
     assertThat(count).as(String.join(",", tags)).isEqualTo(want);
   }
 
-  @Test
-  void accessLog_combinedFormat_oneLinePerRequest(@TempDir Path dir) throws Exception {
-    Path file = dir.resolve("access.log");
+  /** Starts a listener answering {@link #OK} whose access log goes to {@code file}; its port. */
+  private int startLogging(AccessLogConfig.Format format, Path file) {
     server =
         HttpServer.builder(LIMITS, registry)
             .listener(
                 "site",
                 new HostPort("127.0.0.1", 0),
                 AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
-                Optional.of(
-                    new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file))),
+                Optional.of(new AccessLogConfig(true, format, Optional.of(file))),
                 "static",
                 OK)
             .start();
-    int port = server.address("site").port();
+    return server.address("site").port();
+  }
+
+  @Test
+  void accessLog_combinedFormat_oneLinePerRequest(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    int port = startLogging(AccessLogConfig.Format.COMBINED, file);
     request(
         "127.0.0.1",
         port,
@@ -203,18 +207,7 @@ class HttpServerTest {
   void accessLog_jsonLine_carriesRequestId_onlyWhenTheRequestHasOne(@TempDir Path dir)
       throws Exception {
     Path file = dir.resolve("access.log");
-    server =
-        HttpServer.builder(LIMITS, registry)
-            .listener(
-                "backend",
-                new HostPort("127.0.0.1", 0),
-                AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
-                Optional.of(
-                    new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.of(file))),
-                "static",
-                OK)
-            .start();
-    int port = server.address("backend").port();
+    int port = startLogging(AccessLogConfig.Format.JSON, file);
     request(
         "127.0.0.1",
         port,
