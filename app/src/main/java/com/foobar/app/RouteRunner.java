@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Runs one route's handler on a worker thread: reads the body (at most {@code max-body-size} bytes,
@@ -26,9 +27,18 @@ import org.slf4j.LoggerFactory;
  * kind {@code UNAVAILABLE} 503; anything else 500 with a 12-hex-digit error id, which is also in
  * the ERROR log event {@code app.error} with the application, the route and the stack trace. No
  * stack trace or exception type reaches the client.
+ *
+ * <p>While the route runs, the SLF4J MDC holds {@code request_id} (the request's {@code
+ * X-Request-Id}, set by the lb; nothing when the request has none), so that every event the
+ * application logs on this thread names the request, as the access log line does.
  */
 final class RouteRunner implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(RouteRunner.class);
+
+  /** The MDC key of the request id, the name the access log uses too. */
+  static final String REQUEST_ID_MDC = "request_id";
+
+  private static final HttpString REQUEST_ID = new HttpString("X-Request-Id");
 
   private static final byte[] NONE = new byte[0];
 
@@ -44,6 +54,20 @@ final class RouteRunner implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) throws IOException {
+    String requestId = exchange.getRequestHeaders().getFirst(REQUEST_ID);
+    if (requestId == null) {
+      run(exchange);
+      return;
+    }
+    MDC.put(REQUEST_ID_MDC, requestId);
+    try {
+      run(exchange);
+    } finally {
+      MDC.remove(REQUEST_ID_MDC);
+    }
+  }
+
+  private void run(HttpServerExchange exchange) throws IOException {
     exchange.startBlocking();
     Reply reply;
     try {

@@ -53,6 +53,16 @@ class AppRoutesTest {
   }
 
   @Test
+  void requestId_isInTheMdc_whileTheRouteRuns_andGoneAfter() throws Exception {
+    HttpResponse<String> r = server.get("/api/request-id", "X-Request-Id", "rid-abc");
+    assertThat(json(r).get("mdc").asText()).isEqualTo("rid-abc");
+    // the worker pool is small: later requests without an id reuse the threads of earlier ones
+    for (int i = 0; i < 20; i++) {
+      assertThat(json(server.get("/api/request-id")).get("mdc").asText()).isEqualTo("-");
+    }
+  }
+
+  @Test
   void literalSegment_winsOverVariable() throws Exception {
     assertThat(json(server.get("/api/things/special")).get("special").asBoolean()).isTrue();
   }

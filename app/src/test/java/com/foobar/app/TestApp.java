@@ -7,7 +7,9 @@ import com.foobar.app.spi.HttpError;
 import com.foobar.app.spi.Reply;
 import com.foobar.replication.DatabaseException;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.MDC;
 
 /** A built-in app of the test class path ({@code META-INF/services} in test resources). */
 public final class TestApp implements App {
@@ -63,6 +65,10 @@ public final class TestApp implements App {
                         "q", r.query("q").orElse("-"),
                         "agent", r.header("user-agent").orElse("-")))
                 .header("Cache-Control", "max-age=5"));
+    context.route(
+        "GET",
+        "/api/request-id",
+        r -> Reply.ok(Map.of("mdc", Objects.requireNonNullElse(MDC.get("request_id"), "-"))));
     context.route("GET", "/go/{code}", r -> Reply.redirect(302, "/api/things/" + r.param("code")));
   }
 

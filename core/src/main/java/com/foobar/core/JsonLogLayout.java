@@ -11,6 +11,9 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.event.KeyValuePair;
 
 /**
@@ -22,9 +25,15 @@ import org.slf4j.event.KeyValuePair;
  * log.atInfo().addKeyValue("event", "backend.ready")}; events without one get {@code log}. {@code
  * role} and {@code node} come from the logger context's properties of the same names (set by the
  * launcher); a key/value pair named {@code role} overrides the process-wide value.
+ *
+ * <p>The entries of the event's MDC follow the key/value pairs (a key/value pair of the same name
+ * wins): the backend puts {@code request_id} there while it runs an application's route, so every
+ * event of that request carries the id the lb sent.
  */
 public final class JsonLogLayout extends LayoutBase<ILoggingEvent> {
   private static final JsonFactory JSON = new JsonFactory();
+  private static final Set<String> STANDARD =
+      Set.of("ts", "level", "logger", "event", "msg", "role", "node", "error");
 
   @Override
   public String doLayout(ILoggingEvent event) {
@@ -64,6 +73,14 @@ public final class JsonLogLayout extends LayoutBase<ILoggingEvent> {
           }
         }
       }
+      Map<String, String> mdc = event.getMDCPropertyMap();
+      if (mdc != null && !mdc.isEmpty()) {
+        for (Map.Entry<String, String> e : new TreeMap<>(mdc).entrySet()) {
+          if (!STANDARD.contains(e.getKey()) && !hasPair(event, e.getKey())) {
+            g.writeStringField(e.getKey(), e.getValue());
+          }
+        }
+      }
       IThrowableProxy error = event.getThrowableProxy();
       if (error != null) {
         g.writeStringField("error", ThrowableProxyUtil.asString(error));
@@ -73,6 +90,18 @@ public final class JsonLogLayout extends LayoutBase<ILoggingEvent> {
       throw new UncheckedIOException(e);
     }
     return out.append(CoreConstants.LINE_SEPARATOR).toString();
+  }
+
+  private static boolean hasPair(ILoggingEvent event, String key) {
+    if (event.getKeyValuePairs() == null) {
+      return false;
+    }
+    for (KeyValuePair kv : event.getKeyValuePairs()) {
+      if (kv.key.equals(key)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private String property(String name) {

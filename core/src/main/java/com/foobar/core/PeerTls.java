@@ -20,7 +20,8 @@ public final class PeerTls {
   /**
    * A client context that trusts only the certificates of {@code ca} and presents {@code cert} /
    * {@code key}. Host names are not checked by the context: the connection's {@code SSLParameters}
-   * must set endpoint identification ({@code HTTPS}) for that.
+   * must set endpoint identification ({@code HTTPS}) for that, as the lb's request and health check
+   * clients do.
    *
    * @param configKey e.g. {@code lb.upstream-tls}; messages name {@code lb.upstream-tls.ca} etc.
    * @throws TlsMaterialException naming the key and file of an unusable file

@@ -2,6 +2,8 @@ package com.foobar.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.undertow.server.HttpHandler;
 import java.io.ByteArrayOutputStream;
@@ -14,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -165,21 +169,25 @@ class HttpServerTest {
     assertThat(count).as(String.join(",", tags)).isEqualTo(want);
   }
 
-  @Test
-  void accessLog_combinedFormat_oneLinePerRequest(@TempDir Path dir) throws Exception {
-    Path file = dir.resolve("access.log");
+  /** Starts a listener answering {@link #OK} whose access log goes to {@code file}; its port. */
+  private int startLogging(AccessLogConfig.Format format, Path file) {
     server =
         HttpServer.builder(LIMITS, registry)
             .listener(
                 "site",
                 new HostPort("127.0.0.1", 0),
                 AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()),
-                Optional.of(
-                    new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file))),
+                Optional.of(new AccessLogConfig(true, format, Optional.of(file))),
                 "static",
                 OK)
             .start();
-    int port = server.address("site").port();
+    return server.address("site").port();
+  }
+
+  @Test
+  void accessLog_combinedFormat_oneLinePerRequest(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    int port = startLogging(AccessLogConfig.Format.COMBINED, file);
     request(
         "127.0.0.1",
         port,
@@ -193,6 +201,31 @@ class HttpServerTest {
         .matches(
             "127\\.0\\.0\\.1 - - \\[[^\\]]+\\] \"GET /a\\?b=1 HTTP/1\\.1\" 200 2"
                 + " \"http://r/\" \"ua \\\\\"q\\\\\"\"");
+  }
+
+  @Test
+  void accessLog_jsonLine_carriesRequestId_onlyWhenTheRequestHasOne(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("access.log");
+    int port = startLogging(AccessLogConfig.Format.JSON, file);
+    request(
+        "127.0.0.1",
+        port,
+        "GET /with HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-7f3a\r\nConnection: close\r\n\r\n");
+    request("127.0.0.1", port, "GET /without HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    server.stop();
+    server = null;
+    ObjectMapper json = new ObjectMapper();
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(2);
+    Map<String, JsonNode> byUri = new HashMap<>();
+    for (String line : lines) {
+      JsonNode n = json.readTree(line);
+      byUri.put(n.path("uri").asText(), n);
+    }
+    assertThat(byUri.get("/with").path("request_id").asText()).isEqualTo("rid-7f3a");
+    JsonNode without = byUri.get("/without");
+    assertThat(without.has("request_id")).as("no header, no field").isFalse();
   }
 
   @Test

@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.KeyValuePair;
 
@@ -19,6 +21,7 @@ class JsonLogLayoutTest {
     LoggerContext context = new LoggerContext();
     context.putProperty("role", "backend");
     context.putProperty("node", "web-01");
+    context.setMDCAdapter(new LogbackMDCAdapter());
     JsonLogLayout layout = new JsonLogLayout();
     layout.setContext(context);
     layout.start();
@@ -33,6 +36,22 @@ class JsonLogLayoutTest {
             "fqcn", context.getLogger("com.foobar.app.Backend"), Level.WARN, message, error, null);
     e.setTimeStamp(1_700_000_000_000L);
     return e;
+  }
+
+  @Test
+  void mdcEntries_areFields_butKeyValuePairsAndStandardFieldsWin() throws Exception {
+    LoggingEvent e = event("route ran", null);
+    List<KeyValuePair> kv = new ArrayList<>();
+    kv.add(new KeyValuePair("app", "links"));
+    e.setKeyValuePairs(kv);
+    e.setMDCPropertyMap(Map.of("request_id", "rid-1", "app", "from-mdc", "level", "x"));
+    JsonNode n = json.readTree(layout(e));
+    assertThat(n.path("request_id").asText()).isEqualTo("rid-1");
+    assertThat(n.path("app").asText()).isEqualTo("links");
+    assertThat(n.path("level").asText()).isEqualTo("WARN");
+    List<String> names = new ArrayList<>();
+    n.fieldNames().forEachRemaining(names::add);
+    assertThat(names).doesNotHaveDuplicates();
   }
 
   @Test

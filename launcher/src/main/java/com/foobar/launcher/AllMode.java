@@ -12,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Role {@code all}: the whole site in one process, wired as it would be across machines. One
@@ -45,7 +47,7 @@ final class AllMode {
     Optional<BackendConfig.BackendTlsConfig> backendTls = template.tls();
     Optional<LbConfig.PeerTlsConfig> upstreamTls = lb.upstreamTls();
     if (https && backendTls.isEmpty() && upstreamTls.isEmpty()) {
-      Path certs = internalCa(dataDir.resolve("certs"), clock);
+      Path certs = internalCa(dataDir.resolve("certs"), local, clock);
       backendTls =
           Optional.of(
               new BackendConfig.BackendTlsConfig(
@@ -74,14 +76,21 @@ final class AllMode {
 
   /**
    * The internal CA in {@code dir} with the lb's and the backends' certificates, made if missing.
+   * The certificates name the loopback addresses and the host of every local backend URL: the lb
+   * checks that a backend's certificate names the host it dialled.
    */
-  private static Path internalCa(Path dir, Clock clock) {
+  private static Path internalCa(Path dir, List<URI> backends, Clock clock) {
     if (!Files.exists(dir.resolve(InternalCa.CA_CERT))) {
       InternalCa.init(dir, clock);
     }
+    Set<String> sans = new LinkedHashSet<>(List.of("127.0.0.1", "localhost", "::1"));
+    for (URI url : backends) {
+      String host = url.getHost();
+      sans.add(host.startsWith("[") ? host.substring(1, host.length() - 1) : host);
+    }
     for (String node : List.of(LB_NODE, BACKEND_NODE)) {
       if (!Files.exists(dir.resolve(node + ".pem"))) {
-        InternalCa.issue(dir, node, List.of("127.0.0.1", "localhost", "::1"), clock);
+        InternalCa.issue(dir, node, List.copyOf(sans), clock);
       }
     }
     return dir;

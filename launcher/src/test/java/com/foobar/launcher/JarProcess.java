@@ -50,13 +50,23 @@ final class JarProcess implements AutoCloseable {
   /** Starts {@code java -jar foobar.jar args...} in {@code workDir} with {@code env} added. */
   static JarProcess start(Path workDir, Map<String, String> env, String... args)
       throws IOException {
-    assertThat(JAR).as("the fat jar (mvn package builds it)").exists();
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx256m");
     command.add("-jar");
     command.add(JAR.toAbsolutePath().toString());
     command.addAll(List.of(args));
+    return exec(workDir, env, command);
+  }
+
+  /** Starts {@code command}, which runs the jar with its own JVM options, in {@code workDir}. */
+  static JarProcess exec(Path workDir, List<String> command) throws IOException {
+    return exec(workDir, Map.of(), command);
+  }
+
+  private static JarProcess exec(Path workDir, Map<String, String> env, List<String> command)
+      throws IOException {
+    assertThat(JAR).as("the fat jar (mvn package builds it)").exists();
     ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile());
     pb.environment().putAll(env);
     return new JarProcess(pb.start());

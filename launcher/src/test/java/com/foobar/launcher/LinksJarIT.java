@@ -57,7 +57,45 @@ class LinksJarIT {
       assertThat(stats.path("created").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
       assertThat(Files.exists(dir.resolve("data/foobar.mv.db"))).isTrue();
       assertThat(jar.terminate()).isZero();
+      // the request id the lb gave the client is in the backend's access log line
+      String requestId = header(created.headers(), "X-Request-Id");
+      assertThat(requestId).matches("[0-9a-f-]{36}");
+      assertThat(accessLines(jar.stdout()))
+          .filteredOn(n -> n.path("request_id").asText().equals(requestId))
+          .singleElement()
+          .satisfies(
+              n -> {
+                assertThat(n.path("listener").asText()).isEqualTo("backend");
+                assertThat(n.path("method").asText()).isEqualTo("POST");
+                assertThat(n.path("uri").asText()).isEqualTo("/api/links");
+                assertThat(n.path("status").asInt()).isEqualTo(201);
+              });
     }
+  }
+
+  /** The {@code http.access} JSON lines of {@code stdout}. */
+  static List<JsonNode> accessLines(String stdout) throws Exception {
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : stdout.split("\n")) {
+      if (line.startsWith("{")) {
+        JsonNode n = JSON.readTree(line);
+        if (n.path("event").asText().equals("http.access")) {
+          lines.add(n);
+        }
+      }
+    }
+    return lines;
+  }
+
+  /** The value of header {@code name} in a {@code curl -i} head. */
+  static String header(String head, String name) {
+    for (String line : head.split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+        return line.substring(colon + 1).trim();
+      }
+    }
+    throw new AssertionError("no " + name + " in " + head);
   }
 
   @Test

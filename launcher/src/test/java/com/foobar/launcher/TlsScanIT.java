@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Debian's {@code testssl.sh} against the real jar's {@code lb.https} (self-signed certificate, a
- * python3 backend): no vulnerabilities, TLS 1.2 and 1.3 only, forward-secret AEAD suites only.
+ * Debian's {@code testssl.sh} against the real jar's {@code lb.https} (the generated ECDSA
+ * certificate, then an RSA one from PEM files; a python3 backend): no vulnerabilities, TLS 1.2 and
+ * 1.3 only, forward-secret AEAD suites only.
  */
 class TlsScanIT {
   /**
@@ -44,6 +45,52 @@ class TlsScanIT {
   @Test
   void testssl_findsNoVulnerability_andOnlyTls12And13WithForwardSecretAeadSuites()
       throws Exception {
+    // no lb.tls: the generated self-signed certificate, ECDSA P-256
+    Map<String, Map<String, Finding>> scan = scanLb("", "ECDSA");
+    assertThat(text(scan.get("serverDefaults"), "cert_keySize")).startsWith("EC 256");
+  }
+
+  @Test
+  void testssl_rsaCertificateFromPemFiles_findsNoVulnerability_andTheSamePolicy() throws Exception {
+    // as certbot writes them: the chain and the key in PEM files (here one self-signed RSA 3072)
+    Path cert = dir.resolve("fullchain.pem");
+    Path key = dir.resolve("privkey.pem");
+    Process openssl =
+        new ProcessBuilder(
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:3072",
+                "-nodes",
+                "-days",
+                "365",
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(openssl.getInputStream().readAllBytes());
+    assertThat(openssl.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(openssl.exitValue()).as(out).isZero();
+
+    Map<String, Map<String, Finding>> scan =
+        scanLb("  tls: {cert: %s, key: %s}\n".formatted(cert, key), "RSA");
+    assertThat(text(scan.get("serverDefaults"), "cert_keySize")).startsWith("RSA 3072");
+  }
+
+  /**
+   * Scans an lb started with {@code tlsYaml} (lines of its {@code lb} section) in front of a
+   * python3 backend and asserts the policy; {@code authentication} is the certificate's key type in
+   * the TLS 1.2 suite names ({@code ECDSA}, {@code RSA}).
+   */
+  private Map<String, Map<String, Finding>> scanLb(String tlsYaml, String authentication)
+      throws Exception {
     Path site = Files.createDirectories(dir.resolve("site"));
     Files.writeString(site.resolve("ready"), "ok\n");
     Files.writeString(site.resolve("index.html"), "<html>hello</html>\n");
@@ -60,7 +107,8 @@ class TlsScanIT {
               admin: 127.0.0.1:%d
               backends: [http://127.0.0.1:%d]
             """
-                .formatted(https, JarProcess.freePort(), admin, backend));
+                    .formatted(https, JarProcess.freePort(), admin, backend)
+                + tlsYaml);
     Process origin =
         new ProcessBuilder(
                 "python3",
@@ -102,7 +150,7 @@ class TlsScanIT {
       scan.get("cipherTests").values().stream()
           .map(f -> f.text().substring(f.text().lastIndexOf(' ') + 1))
           .forEach(suites::add);
-      assertThat(suites).anyMatch(s -> s.startsWith("TLS_ECDHE_"));
+      assertThat(suites).anyMatch(s -> s.startsWith("TLS_ECDHE_" + authentication + "_"));
       assertThat(suites).anyMatch(s -> s.startsWith("TLS_AES_"));
       assertThat(suites)
           .allSatisfy(
@@ -136,6 +184,7 @@ class TlsScanIT {
       assertThat(scan.get("headerResponse")).containsKey("HSTS_time");
       assertThat(scan.get("headerResponse").get("HSTS_time").severity()).isEqualTo("OK");
       assertThat(jar.terminate()).isZero();
+      return scan;
     } finally {
       origin.destroy();
       origin.waitFor(10, TimeUnit.SECONDS);

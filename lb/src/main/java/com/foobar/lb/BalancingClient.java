@@ -2,6 +2,7 @@ package com.foobar.lb;
 
 import com.foobar.core.LbConfig;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.undertow.UndertowOptions;
 import io.undertow.client.UndertowClient;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.HttpServerExchange;
@@ -27,6 +28,9 @@ import org.xnio.Xnio;
  * Balancer}, hands out a connection from that backend's own pool, and accounts every attempt
  * (in-flight, latency, passive failures, retries within the {@link RetryBudget}).
  *
+ * <p>TLS ({@code https} backends, {@code lb.upstream-tls}): the backend's certificate must chain to
+ * the context's CA and name the host of the backend URL ({@link #HOST_CHECK}).
+ *
  * <p>Pool: {@code pool.max-connections} per backend, split evenly over the IO threads (Undertow
  * pools per thread), with {@code pool.queue} requests waiting at most {@code pool.queue-timeout}.
  *
@@ -49,6 +53,12 @@ final class BalancingClient implements ProxyClient {
     QUEUE,
     NO_BACKEND
   }
+
+  /**
+   * The endpoint identification of TLS to backends (RFC 2818): a DNS SAN for a host name, an IP SAN
+   * for an IP literal must match the host of the backend URL.
+   */
+  static final String HOST_CHECK = "HTTPS";
 
   private final LbMeters meters;
   private final Ticker ticker;
@@ -125,7 +135,11 @@ final class BalancingClient implements ProxyClient {
             base,
             "https".equals(url.getScheme()) ? ssl : null,
             UndertowClient.getInstance(),
-            OptionMap.EMPTY);
+            // Undertow's client checks the host name by default, unless the JVM-wide system
+            // property io.undertow.client.https.disableEndpointIdentification says otherwise: the
+            // lb's own option wins over that property, so a backend's certificate must always name
+            // its URL's host
+            OptionMap.create(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, HOST_CHECK));
     routes.put(u, new Route(u, pool));
   }
 

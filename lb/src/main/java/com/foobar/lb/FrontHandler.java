@@ -85,8 +85,12 @@ final class FrontHandler implements HttpHandler {
         }
         int status = exchange.getStatusCode();
         BalancingClient.Attempts a = exchange.getAttachment(BalancingClient.ATTEMPTS);
-        if (status == 503 && a != null && a.failure == BalancingClient.Failure.CONNECT) {
-          // every backend tried refused or reset the connection: a bad gateway, not overload
+        if (status == 503
+            && a != null
+            && (a.failure == BalancingClient.Failure.CONNECT || !a.settled)) {
+          // every backend tried refused or reset the connection (or failed the TLS handshake,
+          // which Undertow's client does on the first write: the last attempt is then still
+          // unsettled): a bad gateway, not overload
           status = 502;
           exchange.setStatusCode(status);
         }

@@ -20,8 +20,9 @@ import javax.net.ssl.SSLContext;
 /**
  * Active health checks: {@code GET <backend><health.path>} every {@code health.interval} (the next
  * check of a backend starts an interval after the previous one ended), each within {@code
- * health.timeout}, on the JDK's non-blocking {@link HttpClient} with the upstream TLS context. A
- * 2xx is a success, a 503 says the backend is draining, anything else (or no answer) is a failure;
+ * health.timeout}, on the JDK's non-blocking {@link HttpClient} with the upstream TLS context (that
+ * client checks the certificate's host name, as {@link BalancingClient} does for requests). A 2xx
+ * is a success, a 503 says the backend is draining, anything else (or no answer) is a failure;
  * {@link Upstream#onCheck} turns them into state.
  *
  * <p>A reload {@link #add adds} and {@link #remove removes} backends and {@link #use changes} the
