@@ -495,6 +495,11 @@ final class H1Relay implements DelegateOpenListener {
         } else {
           serve(in, true);
         }
+        if (n < BUFFER) {
+          // the socket had no more: reading on would cost a syscall that finds nothing, and the
+          // selector (or the TLS conduit, for bytes it holds decrypted) calls again when there is
+          return;
+        }
       }
     }
 
@@ -1481,7 +1486,7 @@ final class H1Relay implements DelegateOpenListener {
           close();
           return;
         }
-        if (!c.response(this, in)) {
+        if (!c.response(this, in) || n < BUFFER) {
           return;
         }
       }
