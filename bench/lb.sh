@@ -3,7 +3,9 @@
 # The origin (nginx, 1 worker, a 1 KiB file) and the load generator share core 0; the proxy under
 # test is pinned alone to core 1. Each case: warm-up, then ROUNDS alternating runs of DURATION s.
 # Cases: HTTP/1.1 keep-alive; HTTPS keep-alive; HTTPS with a new TLS connection per request
-# (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio.
+# (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio,
+# and per run the proxy's CPU time per request and how busy each core was (a core-0 share near 1
+# means the origin and the load generator, not the proxy, set the pace).
 # Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,7 +82,7 @@ backend origin
   http-reuse always
   server o1 127.0.0.1:$ORIGIN
 CONF
-taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & pids+=($!)
+taskset -c 1 "$HAPROXY" -f "$work/haproxy.cfg" -db > "$work/haproxy.log" 2>&1 & HA_PID=$!; pids+=($HA_PID)
 
 cat > "$work/foobar.yml" <<CONF
 lb:
@@ -96,7 +98,7 @@ lb:
 CONF
 # shellcheck disable=SC2086
 taskset -c 1 java $JVM_OPTS -jar target/foobar.jar --role=lb --config="$work/foobar.yml" \
-  > "$work/foobar.log" 2>&1 & pids+=($!)
+  > "$work/foobar.log" 2>&1 & FB_PID=$!; pids+=($FB_PID)
 for _ in $(seq 300); do
   curl -fs "http://127.0.0.1:$FB_ADMIN/ready" >/dev/null 2>&1 && break
   sleep 0.1
@@ -136,6 +138,22 @@ print(f"{rps:.0f} mean={ms(m.group(2)):.2f}ms,max={ms(m.group(1)):.2f}ms" + (f" 
 PY
 }
 
+# "ticks-of-pid core0-busy core0-all core1-busy core1-all" (USER_HZ ticks)
+snap() {
+  local t; t=$(awk '{print $14+$15}' "/proc/$1/stat")
+  echo "$t $(awk '/^cpu[01] /{b=$2+$3+$4+$7+$8; printf "%d %d ", b, b+$5+$6}' /proc/stat)"
+}
+# "cpu=<proxy CPU µs per request> core0=<busy share> core1=<busy share>" between two snaps
+usage() { # $1 before, $2 after, $3 req/s, $4 seconds
+  python3 - "$1" "$2" "$3" "$4" <<'PY'
+import os, sys
+a = [int(x) for x in sys.argv[1].split()]; b = [int(x) for x in sys.argv[2].split()]
+hz = os.sysconf("SC_CLK_TCK"); n = float(sys.argv[3]) * float(sys.argv[4])
+share = lambda i: (b[i] - a[i]) / max(1, b[i + 1] - a[i + 1])
+print(f"cpu={(b[0] - a[0]) / hz * 1e6 / max(n, 1):.0f}us/req core0={share(1):.2f} core1={share(3):.2f}")
+PY
+}
+
 run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: extra wrk args
   local name=$1 kind=$2 ha=$3 fb=$4; shift 4
   local ratios=()
@@ -145,17 +163,25 @@ run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: e
     h2_run "$ha" "$WARMUP" >/dev/null; h2_run "$fb" "$WARMUP" >/dev/null
   fi
   for r in $(seq "$ROUNDS"); do
+    local s0 s1
+    s0=$(snap "$HA_PID")
     if [ "$kind" = wrk ]; then
       read -r ha_rps ha_p99 ha_rest <<<"$(wrk_run "$ha" "$DURATION" "$@")"
-      read -r fb_rps fb_p99 fb_rest <<<"$(wrk_run "$fb" "$DURATION" "$@")"
     else
       read -r ha_rps ha_p99 ha_rest <<<"$(h2_run "$ha" "$DURATION")"
+    fi
+    s1=$(snap "$HA_PID"); ha_rest="${ha_rest:-} $(usage "$s0" "$s1" "$ha_rps" "$DURATION")"
+    s0=$(snap "$FB_PID")
+    if [ "$kind" = wrk ]; then
+      read -r fb_rps fb_p99 fb_rest <<<"$(wrk_run "$fb" "$DURATION" "$@")"
+    else
       read -r fb_rps fb_p99 fb_rest <<<"$(h2_run "$fb" "$DURATION")"
     fi
+    s1=$(snap "$FB_PID"); fb_rest="${fb_rest:-} $(usage "$s0" "$s1" "$fb_rps" "$DURATION")"
     ratio=$(python3 -c "print(f'{$fb_rps/$ha_rps:.3f}')")
     ratios+=("$ratio")
-    printf '%-28s round %d  haproxy %7s req/s %-28s foobar %7s req/s %-28s ratio %s %s %s\n' \
-      "$name" "$r" "$ha_rps" "$ha_p99" "$fb_rps" "$fb_p99" "$ratio" "${ha_rest:-}" "${fb_rest:-}"
+    printf '%-26s round %d  haproxy %6s req/s %-22s foobar %6s req/s %-22s ratio %s\n    haproxy:%s\n    foobar: %s\n' \
+      "$name" "$r" "$ha_rps" "$ha_p99" "$fb_rps" "$fb_p99" "$ratio" "$ha_rest" "$fb_rest"
   done
   printf '%-30s median foobar/haproxy: %s\n' "$name" \
     "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
