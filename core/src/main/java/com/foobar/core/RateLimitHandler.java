@@ -106,6 +106,25 @@ public final class RateLimitHandler implements HttpHandler {
     return new RateLimitHandler(config, MAX_BUCKETS, ticker, registry, listener, next);
   }
 
+  /**
+   * As {@link #wrap} for an enabled limit, as a {@link RateLimitHandler}: an engine that serves
+   * some of the listener's requests itself ({@link HttpServer.Builder#takeover}) limits them with
+   * the same buckets through {@link #admit}.
+   *
+   * @throws IllegalArgumentException when the limit is disabled or its rate or burst is below 1
+   */
+  public static RateLimitHandler limiting(
+      RateLimitConfig config,
+      LongSupplier ticker,
+      MeterRegistry registry,
+      String listener,
+      HttpHandler next) {
+    if (!config.enabled()) {
+      throw new IllegalArgumentException("the rate limit is disabled");
+    }
+    return new RateLimitHandler(config, MAX_BUCKETS, ticker, registry, listener, next);
+  }
+
   static RateLimitHandler create(
       RateLimitConfig config,
       int maxBuckets,
@@ -118,20 +137,36 @@ public final class RateLimitHandler implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) throws Exception {
     InetAddress client = ClientAddress.of(exchange);
-    long wait = take(client);
-    if (wait == 0) {
+    long seconds = admit(client);
+    if (seconds == 0) {
       next.handleRequest(exchange);
       return;
+    }
+    exchange.setStatusCode(StatusCodes.TOO_MANY_REQUESTS);
+    exchange.getResponseHeaders().put(Headers.RETRY_AFTER, seconds);
+    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
+    exchange.getResponseSender().send(body(seconds));
+  }
+
+  /**
+   * Takes a token for a request of {@code client}, or counts (and, sampled, logs) its rejection.
+   *
+   * @return 0 when the request may go on, else the {@code Retry-After} seconds of its 429
+   */
+  public long admit(InetAddress client) {
+    long wait = take(client);
+    if (wait == 0) {
+      return 0;
     }
     long seconds = Math.max(1, (wait + SECOND - 1) / SECOND);
     rejected.increment();
     logSampled(client, seconds);
-    exchange.setStatusCode(StatusCodes.TOO_MANY_REQUESTS);
-    exchange.getResponseHeaders().put(Headers.RETRY_AFTER, seconds);
-    exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "application/json");
-    exchange
-        .getResponseSender()
-        .send("{\"error\":\"too many requests\",\"retry-after\":" + seconds + "}\n");
+    return seconds;
+  }
+
+  /** The JSON body of a 429 with {@code Retry-After: seconds}. */
+  public static String body(long seconds) {
+    return "{\"error\":\"too many requests\",\"retry-after\":" + seconds + "}\n";
   }
 
   /**

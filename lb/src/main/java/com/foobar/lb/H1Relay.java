@@ -3,6 +3,7 @@ package com.foobar.lb;
 import com.foobar.core.Cidr;
 import com.foobar.core.HttpLimits;
 import com.foobar.core.ListenerTap;
+import com.foobar.core.RateLimitHandler;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -105,6 +106,7 @@ final class H1Relay implements DelegateOpenListener {
    * What the relay needs from the lb's configuration.
    *
    * @param active whether the relay serves requests; when not, every connection goes to Undertow
+   * @param limiter the listener's per-client rate limit, shared with Undertow's chain
    * @param hsts the {@code Strict-Transport-Security} value for responses, if any
    * @param maxBody the largest request body; larger ones go to Undertow, which answers 413
    * @param requestTimeoutNanos whole request; a backend that has not answered by then gets 504
@@ -115,6 +117,7 @@ final class H1Relay implements DelegateOpenListener {
    */
   record Settings(
       boolean active,
+      Optional<RateLimitHandler> limiter,
       Optional<String> hsts,
       long maxBody,
       long requestTimeoutNanos,
@@ -568,6 +571,13 @@ final class H1Relay implements DelegateOpenListener {
       busy = true;
       start = ticker.read();
       tap.begin();
+      if (st.settings.limiter().isPresent()) {
+        long retryAfter = st.settings.limiter().get().admit(peer);
+        if (retryAfter > 0) {
+          tooMany(retryAfter);
+          return;
+        }
+      }
       // the base of the retry budget, which Undertow's proxy spends on requests handed back
       st.route.budget().onRequest();
       dispatch(out, List.of());
@@ -1206,6 +1216,41 @@ final class H1Relay implements DelegateOpenListener {
       responseStarted = true;
       if (write(bytes)) {
         close();
+      }
+    }
+
+    /** Answers 429 as the rate limit of Undertow's chain does; the connection goes on. */
+    private void tooMany(long retryAfter) {
+      byte[] body = Heads.ascii(RateLimitHandler.body(retryAfter));
+      byte[] head =
+          Heads.ascii(
+              "HTTP/1.1 429 Too Many Requests\r\nRetry-After: "
+                  + retryAfter
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + body.length
+                  + (closeAfter ? "\r\nConnection: close" : "")
+                  + "\r\n\r\n");
+      ByteBuffer bytes = ByteBuffer.allocate(head.length + (headRequest ? 0 : body.length));
+      bytes.put(head);
+      if (!headRequest) {
+        bytes.put(body);
+      }
+      bytes.flip();
+      status = 429;
+      tap.end(method, 429, ticker.read() - start);
+      busy = false;
+      boolean flushed = write(bytes);
+      if (closed) {
+        return;
+      }
+      if (closeAfter) {
+        if (flushed) {
+          close();
+        }
+        return;
+      }
+      if (flushed) {
+        next();
       }
     }
 

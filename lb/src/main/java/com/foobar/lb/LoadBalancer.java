@@ -143,6 +143,10 @@ public final class LoadBalancer implements RoleServer {
   private static final class PublicChain implements HttpHandler {
     private volatile HttpHandler guard;
     private volatile HttpHandler tail;
+
+    /** The rate limiter in {@link #guard}, which the listener's relay shares. */
+    private volatile Optional<RateLimitHandler> limiter = Optional.empty();
+
     final HttpHandler toTail = exchange -> tail.handleRequest(exchange);
 
     @Override
@@ -152,9 +156,17 @@ public final class LoadBalancer implements RoleServer {
   }
 
   private static HttpHandler guard(LbConfig config, Parts p, String listener, PublicChain chain) {
-    HttpHandler limited =
-        RateLimitHandler.wrap(
-            config.rateLimit(), p.ticker()::read, p.metrics().registry(), listener, chain.toTail);
+    chain.limiter =
+        config.rateLimit().enabled()
+            ? Optional.of(
+                RateLimitHandler.limiting(
+                    config.rateLimit(),
+                    p.ticker()::read,
+                    p.metrics().registry(),
+                    listener,
+                    chain.toTail))
+            : Optional.empty();
+    HttpHandler limited = chain.limiter.isPresent() ? chain.limiter.get() : chain.toTail;
     return ClientAddress.handler(
         config.trustedProxies(),
         exchange -> {
@@ -189,7 +201,7 @@ public final class LoadBalancer implements RoleServer {
     Optional<String> hsts = FrontHandler.hsts(config.hsts());
     p.https().tail = new FrontHandler(hsts, maxBody, proxy);
     for (H1Relay relay : p.relays()) {
-      relay.use(relayRoute(config, p.client(), relay.https()));
+      relay.use(relayRoute(config, p, relay.https()));
     }
     FrontHandler plain = new FrontHandler(Optional.empty(), maxBody, proxy);
     p.http().tail = config.redirectHttp() ? new HttpRedirect(p.httpsPort()::get, plain) : plain;
@@ -197,16 +209,18 @@ public final class LoadBalancer implements RoleServer {
 
   /**
    * What the relay of the HTTPS listener ({@code https}) or the HTTP one does from now on: serve
-   * when nothing only Undertow's chain does is on (the per-client rate limit; the redirect of the
-   * plain listener), with the balancer and budget of {@code client}.
+   * unless the plain listener redirects, with the balancer and budget of the proxy client and the
+   * listener's rate limiter.
    */
-  private static H1Relay.Route relayRoute(LbConfig config, BalancingClient client, boolean https) {
+  private static H1Relay.Route relayRoute(LbConfig config, Parts p, boolean https) {
     int threads = Runtime.getRuntime().availableProcessors();
+    BalancingClient client = p.client();
     return new H1Relay.Route(
         client.balancer(),
         client.budget(),
         new H1Relay.Settings(
-            !config.rateLimit().enabled() && (https || !config.redirectHttp()),
+            https || !config.redirectHttp(),
+            (https ? p.https() : p.http()).limiter,
             https ? FrontHandler.hsts(config.hsts()) : Optional.empty(),
             config.limits().maxBodySize().bytes(),
             config.requestTimeout().toNanos(),
@@ -297,7 +311,7 @@ public final class LoadBalancer implements RoleServer {
             (undertow, tap, worker) -> {
               H1Relay relay =
                   new H1Relay(undertow, tap, worker, https, meters, metrics.registry(), ticker);
-              relay.use(relayRoute(config, p.client(), https));
+              relay.use(relayRoute(config, p, https));
               p.relays().add(relay);
               return relay;
             });

@@ -242,16 +242,25 @@ class RelayTest {
   }
 
   private void start() throws Exception {
+    start(config -> {});
+  }
+
+  private void start(java.util.function.Consumer<TestLb> tweak) throws Exception {
     origin = new Origin();
     TestLb config = new TestLb().backend(origin.url(), 1);
     config.redirectHttp = false;
     config.requestTimeout = Duration.ofMillis(800);
+    tweak.accept(config);
     lb = LoadBalancer.start(config.build(), metrics, tls, Optional.empty(), Ticker.systemTicker());
     // the health checks reach the origin first
     assertThat(origin.requests.poll(5, TimeUnit.SECONDS)).startsWith("GET /ready");
   }
 
   private Socket client() throws IOException {
+    return client("127.0.0.1");
+  }
+
+  private Socket client(String from) throws IOException {
     int port =
         lb.listeners().stream()
             .filter(l -> l.name().equals(LoadBalancer.HTTP_LISTENER))
@@ -259,7 +268,9 @@ class RelayTest {
             .orElseThrow()
             .address()
             .port();
-    Socket s = new Socket("127.0.0.1", port);
+    Socket s = new Socket();
+    s.bind(new InetSocketAddress(from, 0));
+    s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
     s.setSoTimeout(5000);
     return s;
   }
@@ -467,6 +478,38 @@ class RelayTest {
       assertThat(origin.next()).startsWith("GET /slow HTTP/1.1\r\n");
     }
     assertThat(handoffs()).isEqualTo(1);
+  }
+
+  @Test
+  void rateLimit_429WithRetryAfter_perClient_onTheSameConnection() throws Exception {
+    start(config -> config.rateLimit = new com.foobar.core.LbConfig.RateLimitConfig(true, 1, 2));
+    try (Socket s = client("127.0.0.2")) {
+      for (int i = 0; i < 2; i++) {
+        send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+      }
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      Response limited = read(s.getInputStream(), "GET");
+      assertThat(limited.head()).startsWith("HTTP/1.1 429");
+      assertThat(limited.header("Retry-After")).isEqualTo("1");
+      assertThat(limited.text()).contains("too many requests");
+      try (Socket other = client("127.0.0.3")) {
+        send(other, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(read(other.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+      }
+      TimeUnit.MILLISECONDS.sleep(1100);
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+    }
+    assertThat(handoffs()).isZero();
+    assertThat(
+            metrics
+                .registry()
+                .get("foobar.ratelimit.rejected")
+                .tag("listener", LoadBalancer.HTTP_LISTENER)
+                .counter()
+                .count())
+        .isEqualTo(1);
   }
 
   @Test
