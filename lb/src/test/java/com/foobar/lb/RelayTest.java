@@ -513,6 +513,33 @@ class RelayTest {
   }
 
   @Test
+  void idleKeepAliveConnection_closedAfterTheIdleTimeout() throws Exception {
+    start(config -> config.idleTimeout = Duration.ofMillis(600));
+    try (Socket s = client()) {
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").text()).isEqualTo("ok");
+      long t0 = System.nanoTime();
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(300L, 3000L);
+    }
+    assertThat(handoffs()).isZero();
+  }
+
+  @Test
+  void tooManyHeaders_431_andBodyOverTheLimit_413_fromTheFullChain() throws Exception {
+    start(config -> config.maxHeaders = 4);
+    try (Socket s = client()) {
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 431");
+    }
+    try (Socket s = client()) {
+      send(s, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 20000000\r\n\r\n");
+      assertThat(read(s.getInputStream(), "POST").head()).startsWith("HTTP/1.1 413");
+    }
+    assertThat(handoffs()).isEqualTo(2);
+  }
+
+  @Test
   void originNeverAnswers_504_withinTheRequestTimeout() throws Exception {
     start();
     origin.answer = r -> Origin.Answer.of("");
