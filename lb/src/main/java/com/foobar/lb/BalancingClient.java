@@ -115,6 +115,11 @@ final class BalancingClient implements ProxyClient {
             balancer, budget, config.retries().attempts(), config.pool().queueTimeout().toMillis());
   }
 
+  /** TLS towards {@code https} backends ({@code lb.upstream-tls}), if configured. */
+  Optional<UndertowXnioSsl> upstreamTls() {
+    return Optional.ofNullable(ssl);
+  }
+
   /** The balancer in use. */
   Balancer balancer() {
     return settings.balancer();

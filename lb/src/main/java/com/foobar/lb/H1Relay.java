@@ -7,8 +7,10 @@ import com.foobar.core.RateLimitHandler;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
@@ -126,8 +128,17 @@ final class H1Relay implements DelegateOpenListener {
       int queuePerThread,
       long queueTimeoutNanos) {}
 
-  /** The backends and settings, replaced as a whole on a reload. */
-  record Route(Balancer balancer, RetryBudget budget, Settings settings) {}
+  /**
+   * The backends and settings, replaced as a whole on a reload.
+   *
+   * @param upstreamTls TLS towards {@code https} backends ({@code lb.upstream-tls}); without it
+   *     requests to them go to Undertow's chain
+   */
+  record Route(
+      Balancer balancer,
+      RetryBudget budget,
+      Optional<UndertowXnioSsl> upstreamTls,
+      Settings settings) {}
 
   /** A {@link Route} with what the relay derives from it. */
   private static final class State {
@@ -200,9 +211,13 @@ final class H1Relay implements DelegateOpenListener {
     return https;
   }
 
-  /** Whether the relay can serve requests to {@code upstream} (plain HTTP backends only). */
-  static boolean serves(Upstream upstream) {
-    return "http".equals(upstream.url().getScheme());
+  /**
+   * Whether the relay can serve requests to {@code upstream}: plain HTTP backends, and {@code
+   * https} ones when {@code lb.upstream-tls} is configured.
+   */
+  private static boolean serves(Route route, Upstream upstream) {
+    String scheme = upstream.url().getScheme();
+    return "http".equals(scheme) || ("https".equals(scheme) && route.upstreamTls().isPresent());
   }
 
   @Override
@@ -269,7 +284,7 @@ final class H1Relay implements DelegateOpenListener {
         u,
         x -> {
           URI url = x.url();
-          int port = url.getPort() > 0 ? url.getPort() : 80;
+          int port = url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
           return new InetSocketAddress(url.getHost(), port);
         });
   }
@@ -785,7 +800,7 @@ final class H1Relay implements DelegateOpenListener {
     /** Sends the request in {@code bytes} (read mode) to a backend not in {@code tried}. */
     void dispatch(ByteBuffer bytes, List<Upstream> tried) {
       Optional<Upstream> picked = st.route.balancer().pick(tried);
-      if (picked.isEmpty() || !serves(picked.get())) {
+      if (picked.isEmpty() || !serves(st.route, picked.get())) {
         handBack();
         return;
       }
@@ -821,9 +836,28 @@ final class H1Relay implements DelegateOpenListener {
       Backend b = new Backend(loop, u);
       b.attach(this, false);
       backend = b;
-      IoFuture<StreamConnection> future =
-          loop.thread.openStreamConnection(
-              address(u), null, OptionMap.create(Options.TCP_NODELAY, true));
+      IoFuture<? extends StreamConnection> future;
+      if ("https".equals(u.url().getScheme())) {
+        // the backend's certificate must chain to lb.upstream-tls's CA and name the URL's host
+        future =
+            st.route
+                .upstreamTls()
+                .orElseThrow()
+                .openSslConnection(
+                    loop.thread,
+                    address(u),
+                    null,
+                    OptionMap.builder()
+                        .set(Options.TCP_NODELAY, true)
+                        .set(
+                            UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM,
+                            BalancingClient.HOST_CHECK)
+                        .getMap());
+      } else {
+        future =
+            loop.thread.openStreamConnection(
+                address(u), null, OptionMap.create(Options.TCP_NODELAY, true));
+      }
       future.addNotifier(
           new IoFuture.HandlingNotifier<StreamConnection, Backend>() {
             @Override

@@ -218,6 +218,7 @@ public final class LoadBalancer implements RoleServer {
     return new H1Relay.Route(
         client.balancer(),
         client.budget(),
+        client.upstreamTls(),
         new H1Relay.Settings(
             https || !config.redirectHttp(),
             (https ? p.https() : p.http()).limiter,

@@ -95,6 +95,11 @@ class UpstreamTlsTest {
 
   /** One request through an lb in front of {@code backend} alone. */
   private HttpResponse<String> viaLb(String backend) throws Exception {
+    return viaLb(backend, HttpClient.Version.HTTP_2);
+  }
+
+  /** As {@link #viaLb(String)}, asking for {@code version} (HTTP/1.1: the lb's relay). */
+  private HttpResponse<String> viaLb(String backend, HttpClient.Version version) throws Exception {
     TestLb config = new TestLb().backend(backend, 1);
     // the first active check only: passive and active ejection stay out of the way
     config.health =
@@ -105,6 +110,7 @@ class UpstreamTlsTest {
     HttpClient client =
         HttpClient.newBuilder()
             .sslContext(TestLb.trusting(front))
+            .version(version)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
     String url = lb.httpsAddress().url("https").replace("127.0.0.1", "localhost") + "/page";
@@ -158,6 +164,34 @@ class UpstreamTlsTest {
     assertThat(lastCheck())
         .as("the health check refuses it too")
         .contains("No subject alternative names matching IP address 127.0.0.1");
+  }
+
+  @Test
+  void overHttp11_theRelayChecksTheBackendCertificateToo() throws Exception {
+    HttpResponse<String> ok =
+        viaLb(backend("backend1", List.of("127.0.0.1", "localhost")), HttpClient.Version.HTTP_1_1);
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.body()).isEqualTo("backend1");
+    assertThat(handoffs()).as("the relay served it over TLS itself").isZero();
+    lb.stop();
+    hits.set(0);
+
+    HttpResponse<String> refused =
+        viaLb(
+            backend("backend2", List.of("10.0.0.12", "b2.internal")), HttpClient.Version.HTTP_1_1);
+    assertThat(refused.statusCode()).isEqualTo(502);
+    assertThat(hits).as("requests the impostor served").hasValue(0);
+  }
+
+  private double handoffs() {
+    return metrics
+        .registry()
+        .find("foobar.lb.relay.handoffs")
+        .tag("listener", "lb-https")
+        .counters()
+        .stream()
+        .mapToDouble(c -> c.count())
+        .sum();
   }
 
   /** The {@code last_check} of the only backend on {@code /stats}, once the first check ended. */
