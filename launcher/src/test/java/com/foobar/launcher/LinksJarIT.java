@@ -43,6 +43,12 @@ class LinksJarIT {
       assertThat(redirect.headers()).containsIgnoringCase("location: https://example.com/a?b=c");
 
       assertThat(curl(site + "/r/nope-nope").status()).isEqualTo(404);
+      // HTTP/1.1 takes the lb's relay, over mTLS to the backends too
+      Curl h1 = curl("--http1.1", site + "/r/" + code);
+      assertThat(h1.status()).isEqualTo(302);
+      assertThat(h1.headers()).containsIgnoringCase("location: https://example.com/a?b=c");
+      assertThat(curl("http://127.0.0.1:9101/metrics").body())
+          .containsPattern("foobar_lb_relay_handoffs_total\\{listener=\"lb-https\"[^}]*} 0\\.0");
 
       // clicks are flushed in batches (every second by default): poll, bounded
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -52,7 +58,7 @@ class LinksJarIT {
         assertThat(s.status()).isEqualTo(200);
         stats = JSON.readTree(s.body());
       } while (stats.path("clicks").asLong() < 1 && System.nanoTime() < deadline);
-      assertThat(stats.path("clicks").asLong()).isEqualTo(1);
+      assertThat(stats.path("clicks").asLong()).isEqualTo(2);
       assertThat(stats.path("url").asText()).isEqualTo("https://example.com/a?b=c");
       assertThat(stats.path("created").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
       assertThat(Files.exists(dir.resolve("data/foobar.mv.db"))).isTrue();
