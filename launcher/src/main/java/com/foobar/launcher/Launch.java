@@ -273,18 +273,29 @@ final class Launch {
       Logger log) {
     try {
       boolean clean = true;
-      for (RoleServer r : started) {
-        clean &= r.drain(drainTimeout);
+      RuntimeException failed = null;
+      try {
+        for (RoleServer r : started) {
+          clean &= r.drain(drainTimeout);
+        }
+      } catch (InterruptedException e) {
+        clean = false;
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        // still stop: a drain that failed must not keep the process (or its log line) back
+        clean = false;
+        failed = e;
       }
       log.atInfo()
           .addKeyValue("event", "foobar.stopping")
           .addKeyValue("drained", clean)
-          .log(clean ? "in-flight requests finished; stopping" : "drain timeout; stopping");
+          .setCause(failed)
+          .log(clean ? "in-flight requests finished; stopping" : "drain incomplete; stopping");
       stopAll(started);
       closeAll(resources, log);
       metrics.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      log.atError().addKeyValue("event", "foobar.stop_failed").setCause(e).log("stopping failed");
     } finally {
       System.out.flush();
       // a signal-initiated exit would report 128+signal; a drained stop is a clean exit
