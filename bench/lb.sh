@@ -6,7 +6,8 @@
 # (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio,
 # and per run the proxy's CPU time per request and how busy each core was (a core-0 share near 1
 # means the origin and the load generator, not the proxy, set the pace).
-# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2")
+# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2"
+#                            HAPROXY_HEADERS=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -14,6 +15,9 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
+# HAPROXY_HEADERS=1 makes HAProxy do the per-request work the issue asks of the lb: X-Forwarded-For,
+# -Proto and -Host to the origin, an X-Request-Id both ways (default 0: HAProxy bare, as before)
+HAPROXY_HEADERS=${HAPROXY_HEADERS:-0}
 JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
 
 need=()
@@ -60,6 +64,13 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat "$work/cert.pem" "$work/key.pem" > "$work/haproxy.pem"
 
+ha_headers() { # $1 the frontend's scheme
+  [ "$HAPROXY_HEADERS" = 1 ] || return 0
+  printf '  %s\n' "option forwardfor" "http-request set-header X-Forwarded-Proto $1" \
+    "http-request set-header X-Forwarded-Host %[req.hdr(host)]" \
+    "unique-id-format %{+X}o%ci:%cp_%fi:%fp_%Ts_%rt:%pid" "unique-id-header X-Request-Id" \
+    "http-response set-header X-Request-Id %[unique-id]"
+}
 cat > "$work/haproxy.cfg" <<CONF
 global
   nbthread 1
@@ -75,9 +86,11 @@ defaults
 frontend plain
   bind 127.0.0.1:$HA_HTTP
   default_backend origin
+$(ha_headers http)
 frontend tls
   bind 127.0.0.1:$HA_HTTPS ssl crt $work/haproxy.pem alpn h2,http/1.1
   default_backend origin
+$(ha_headers https)
 backend origin
   http-reuse always
   server o1 127.0.0.1:$ORIGIN
