@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * serving and {@code tls.reload_failed} (WARN, naming the file) is logged; success logs {@code
  * tls.reloaded}. {@link #watch(Duration)} polls the files' modification times. The client CA
  * ({@link Builder#clientCa}) is read once, at build.
+ *
+ * <p>Engine: the JDK's by default; {@link Builder#engine} {@link TlsEngine#OPENSSL} serves the
+ * default certificate through OpenSSL ({@link OpenSslContext}) with the same protocols and suites
+ * (the listener sets them on OpenSSL's engines as on the JDK's; OpenSSL 3 refuses client-initiated
+ * renegotiation by default). It takes neither SNI certificates nor a client CA; a reload builds a
+ * new OpenSSL context for new handshakes.
  */
 public final class ServerTls implements AutoCloseable {
   /** Enabled protocols, newest first. */
@@ -84,6 +90,7 @@ public final class ServerTls implements AutoCloseable {
   private final boolean clientCa;
   private final SniKeyManager keys;
   private final SSLContext context;
+  private final Optional<OpenSslContext> openSsl;
   private final Object reloading = new Object();
   private List<FileTime> stamps;
   private ScheduledExecutorService watcher;
@@ -93,13 +100,19 @@ public final class ServerTls implements AutoCloseable {
       Source fallback,
       List<Source> sni,
       Optional<KeyStore> trust,
-      SniKeyManager keys) {
+      SniKeyManager keys,
+      Optional<OpenSslContext> openSsl) {
     this.listener = listener;
     this.fallback = fallback;
     this.sni = sni;
     this.clientCa = trust.isPresent();
     this.keys = keys;
+    this.openSsl = openSsl;
     this.stamps = stamps();
+    if (openSsl.isPresent()) {
+      context = openSsl.get().context();
+      return;
+    }
     try {
       TrustManager[] trustManagers = null;
       if (trust.isPresent()) {
@@ -128,6 +141,8 @@ public final class ServerTls implements AutoCloseable {
     private Source fallback;
     private final List<Source> sni = new ArrayList<>();
     private Optional<KeyStore> trust = Optional.empty();
+    private TlsEngine engine = TlsEngine.JDK;
+    private String engineKey = "tls-engine";
 
     private Builder(String listener) {
       this.listener = listener;
@@ -174,17 +189,38 @@ public final class ServerTls implements AutoCloseable {
     }
 
     /**
+     * The engine of the listener's handshakes; {@link TlsEngine#JDK} unless called.
+     *
+     * @param configKey the key that chose it, e.g. {@code lb.tls-engine}, for messages
+     */
+    public Builder engine(String configKey, TlsEngine engine) {
+      this.engineKey = configKey;
+      this.engine = engine;
+      return this;
+    }
+
+    /**
      * Reads every file.
      *
      * @throws TlsMaterialException naming the key and file of the first unusable one
-     * @throws IllegalStateException when no default certificate was given
+     * @throws IllegalStateException when no default certificate was given, or {@link
+     *     TlsEngine#OPENSSL} with SNI certificates or a client CA (the config refuses those)
+     * @throws ConfigException naming the engine's key when OpenSSL cannot be loaded
      */
     public ServerTls build() {
       if (fallback == null) {
         throw new IllegalStateException("ServerTls needs certificate(...) or selfSigned(...)");
       }
+      if (engine == TlsEngine.OPENSSL && (!sni.isEmpty() || trust.isPresent())) {
+        throw new IllegalStateException(
+            "the openssl engine serves one certificate and verifies no clients");
+      }
       SniKeyManager keys = new SniKeyManager(read(0, fallback, sni));
-      return new ServerTls(listener, fallback, List.copyOf(sni), trust, keys);
+      Optional<OpenSslContext> openSsl =
+          engine == TlsEngine.OPENSSL
+              ? Optional.of(OpenSslContext.create(engineKey, keys.material().fallback()))
+              : Optional.empty();
+      return new ServerTls(listener, fallback, List.copyOf(sni), trust, keys, openSsl);
     }
   }
 
@@ -261,6 +297,9 @@ public final class ServerTls implements AutoCloseable {
       SniKeyManager.Material next;
       try {
         next = read(keys.material().generation() + 1, fallback, sni);
+        if (openSsl.isPresent()) {
+          openSsl.get().use(next.fallback());
+        }
       } catch (TlsMaterialException e) {
         log.atWarn()
             .addKeyValue("event", "tls.reload_failed")
@@ -272,13 +311,16 @@ public final class ServerTls implements AutoCloseable {
         return false;
       }
       keys.swap(next);
-      // sessions resumed from the cache would keep presenting the old certificate
-      var sessions = context.getServerSessionContext();
-      var ids = sessions.getIds();
-      while (ids.hasMoreElements()) {
-        var session = sessions.getSession(ids.nextElement());
-        if (session != null) {
-          session.invalidate();
+      if (openSsl.isEmpty()) {
+        // sessions resumed from the cache would keep presenting the old certificate (OpenSSL's
+        // new context starts with an empty cache)
+        var sessions = context.getServerSessionContext();
+        var ids = sessions.getIds();
+        while (ids.hasMoreElements()) {
+          var session = sessions.getSession(ids.nextElement());
+          if (session != null) {
+            session.invalidate();
+          }
         }
       }
       log.atInfo()

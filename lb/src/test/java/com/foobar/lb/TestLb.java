@@ -7,6 +7,7 @@ import com.foobar.core.HostPort;
 import com.foobar.core.HttpLimits;
 import com.foobar.core.LbConfig;
 import com.foobar.core.ServerTls;
+import com.foobar.core.TlsEngine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.URI;
 import java.security.KeyStore;
@@ -59,6 +60,7 @@ final class TestLb {
         new AccessConfig(all, List.of()),
         Optional.empty(),
         List.of(),
+        TlsEngine.JDK,
         hsts,
         all,
         deny,
