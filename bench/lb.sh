@@ -6,7 +6,10 @@
 # (handshakes/s); HTTP/2 over TLS with h2load. Reports req/s, p99 and the foobar/HAProxy ratio,
 # and per run the proxy's CPU time per request and how busy each core was (a core-0 share near 1
 # means the origin and the load generator, not the proxy, set the pace).
-# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2")
+# TLS_ENGINE (default openssl) is foobar's lb.tls-engine: openssl (the system's libssl, as HAProxy
+# uses) or jdk (JSSE).
+# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2"
+#        TLS_ENGINE=openssl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -14,6 +17,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
+TLS_ENGINE=${TLS_ENGINE:-openssl}     # foobar's lb.tls-engine: openssl or jdk
 JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
 
 need=()
@@ -91,6 +95,7 @@ lb:
   https: 127.0.0.1:$FB_HTTPS
   admin: 127.0.0.1:$FB_ADMIN
   tls: {cert: $work/cert.pem, key: $work/key.pem}
+  tls-engine: $TLS_ENGINE
   hsts: "off"
   rate-limit: {enabled: false, rate: 1, burst: 1}
   backends: [http://127.0.0.1:$ORIGIN]

@@ -132,7 +132,8 @@ final class OpenSslContext {
     while (t.getCause() != null) {
       t = t.getCause();
     }
-    return String.valueOf(t.getMessage()).strip();
+    // "Could not load libssl\n/usr/lib/libssl.so: cannot open ...": one line for the log
+    return String.valueOf(t.getMessage()).strip().replaceAll("\\s*\n\\s*", ": ");
   }
 
   private static final class Native extends SSLContext {

@@ -14,8 +14,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -107,7 +105,7 @@ class OpenSslEngineTest {
       assertThat(r.headers().firstValue("strict-transport-security"))
           .contains("max-age=63072000; includeSubDomains");
     }
-    await(() -> handshakes("TLSv1.3") == 2);
+    TestLb.await(() -> handshakes("TLSv1.3") == 2);
   }
 
   private double handshakes(String protocol) {
@@ -119,13 +117,5 @@ class OpenSslEngineTest {
         .stream()
         .mapToDouble(m -> m.measure().iterator().next().getValue())
         .sum();
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime() - deadline).as("condition within 10 s").isNegative();
-      TimeUnit.MILLISECONDS.sleep(20);
-    }
   }
 }
