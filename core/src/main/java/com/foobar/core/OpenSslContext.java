@@ -4,6 +4,7 @@ import java.lang.reflect.Field;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyManagementException;
 import java.security.SecureRandom;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -121,7 +122,7 @@ final class OpenSslContext {
           e);
     } catch (ReflectiveOperationException | CertificateEncodingException e) {
       throw new IllegalStateException("this wildfly-openssl version cannot be given a key", e);
-    } catch (java.security.KeyManagementException e) {
+    } catch (KeyManagementException e) {
       throw new IllegalStateException("OpenSSL's context cannot be set up", e);
     }
     return context;
