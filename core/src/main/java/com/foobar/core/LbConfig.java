@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param tls the default certificate chain and key; empty means a self-signed certificate for
  *     {@code site}, generated at start
  * @param sni more certificates, each chosen when the client's SNI matches one of its names
+ * @param tlsEngine the HTTPS listener's TLS implementation; {@code openssl} takes no {@code sni}
  * @param hsts the {@code Strict-Transport-Security} value of HTTPS responses; {@code off} sends
  *     none
  * @param allow CIDRs allowed on the public listeners
@@ -53,6 +54,7 @@ public record LbConfig(
     AccessConfig adminAccess,
     Optional<TlsConfig> tls,
     List<TlsConfig> sni,
+    TlsEngine tlsEngine,
     String hsts,
     List<Cidr> allow,
     List<Cidr> deny,
@@ -73,6 +75,16 @@ public record LbConfig(
     Optional<PeerTlsConfig> upstreamTls,
     Duration drainTimeout) {
 
+  public LbConfig {
+    if (tlsEngine == TlsEngine.OPENSSL && !sni.isEmpty()) {
+      throw new IllegalArgumentException(
+          "tls-engine openssl serves one certificate and cannot choose by SNI: lb.sni must be"
+              + " empty, got "
+              + sni.size()
+              + " certificates (use tls-engine jdk)");
+    }
+  }
+
   /** This configuration with {@code upstreamTls} in place of its own. */
   public LbConfig withUpstreamTls(Optional<PeerTlsConfig> upstreamTls) {
     return new LbConfig(
@@ -83,6 +95,7 @@ public record LbConfig(
         adminAccess,
         tls,
         sni,
+        tlsEngine,
         hsts,
         allow,
         deny,

@@ -28,6 +28,11 @@ final class MeteredSslEngine extends SSLEngine {
     this.meters = meters;
   }
 
+  /** The engine doing the work, for {@link OpenSslAlpn}. */
+  SSLEngine delegate() {
+    return engine;
+  }
+
   @Override
   public SSLEngineResult wrap(ByteBuffer[] srcs, int offset, int length, ByteBuffer dst)
       throws SSLException {

@@ -39,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * serving and {@code tls.reload_failed} (WARN, naming the file) is logged; success logs {@code
  * tls.reloaded}. {@link #watch(Duration)} polls the files' modification times. The client CA
  * ({@link Builder#clientCa}) is read once, at build.
+ *
+ * <p>Engine: the JDK's by default; {@link Builder#engine} {@link TlsEngine#OPENSSL} serves the
+ * default certificate through OpenSSL ({@link OpenSslContext}) with the same protocols and suites
+ * (the listener sets them on OpenSSL's engines as on the JDK's; OpenSSL 3 refuses client-initiated
+ * renegotiation by default). It takes neither SNI certificates nor a client CA; a reload builds a
+ * new OpenSSL context for new handshakes.
  */
 public final class ServerTls implements AutoCloseable {
   /** Enabled protocols, newest first. */
@@ -56,6 +62,20 @@ public final class ServerTls implements AutoCloseable {
           "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
           "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
           "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
+  /**
+   * {@link #CIPHER_SUITES} as wildfly-openssl names them: its TLS 1.2 ChaCha20 suites lack the
+   * {@code _SHA256} (e.g. {@code TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305}); an engine silently drops
+   * a name it does not know.
+   */
+  static final List<String> OPENSSL_CIPHER_SUITES =
+      CIPHER_SUITES.stream()
+          .map(
+              s ->
+                  s.startsWith("TLS_ECDHE_") && s.endsWith("_CHACHA20_POLY1305_SHA256")
+                      ? s.substring(0, s.length() - "_SHA256".length())
+                      : s)
+          .toList();
 
   private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
@@ -84,6 +104,7 @@ public final class ServerTls implements AutoCloseable {
   private final boolean clientCa;
   private final SniKeyManager keys;
   private final SSLContext context;
+  private final Optional<OpenSslContext> openSsl;
   private final Object reloading = new Object();
   private List<FileTime> stamps;
   private ScheduledExecutorService watcher;
@@ -93,13 +114,19 @@ public final class ServerTls implements AutoCloseable {
       Source fallback,
       List<Source> sni,
       Optional<KeyStore> trust,
-      SniKeyManager keys) {
+      SniKeyManager keys,
+      Optional<OpenSslContext> openSsl) {
     this.listener = listener;
     this.fallback = fallback;
     this.sni = sni;
     this.clientCa = trust.isPresent();
     this.keys = keys;
+    this.openSsl = openSsl;
     this.stamps = stamps();
+    if (openSsl.isPresent()) {
+      context = openSsl.get().context();
+      return;
+    }
     try {
       TrustManager[] trustManagers = null;
       if (trust.isPresent()) {
@@ -128,6 +155,8 @@ public final class ServerTls implements AutoCloseable {
     private Source fallback;
     private final List<Source> sni = new ArrayList<>();
     private Optional<KeyStore> trust = Optional.empty();
+    private TlsEngine engine = TlsEngine.JDK;
+    private String engineKey = "tls-engine";
 
     private Builder(String listener) {
       this.listener = listener;
@@ -174,17 +203,38 @@ public final class ServerTls implements AutoCloseable {
     }
 
     /**
+     * The engine of the listener's handshakes; {@link TlsEngine#JDK} unless called.
+     *
+     * @param configKey the key that chose it, e.g. {@code lb.tls-engine}, for messages
+     */
+    public Builder engine(String configKey, TlsEngine engine) {
+      this.engineKey = configKey;
+      this.engine = engine;
+      return this;
+    }
+
+    /**
      * Reads every file.
      *
      * @throws TlsMaterialException naming the key and file of the first unusable one
-     * @throws IllegalStateException when no default certificate was given
+     * @throws IllegalStateException when no default certificate was given, or {@link
+     *     TlsEngine#OPENSSL} with SNI certificates or a client CA (the config refuses those)
+     * @throws ConfigException naming the engine's key when OpenSSL cannot be loaded
      */
     public ServerTls build() {
       if (fallback == null) {
         throw new IllegalStateException("ServerTls needs certificate(...) or selfSigned(...)");
       }
+      if (engine == TlsEngine.OPENSSL && (!sni.isEmpty() || trust.isPresent())) {
+        throw new IllegalStateException(
+            "the openssl engine serves one certificate and verifies no clients");
+      }
       SniKeyManager keys = new SniKeyManager(read(0, fallback, sni));
-      return new ServerTls(listener, fallback, List.copyOf(sni), trust, keys);
+      Optional<OpenSslContext> openSsl =
+          engine == TlsEngine.OPENSSL
+              ? Optional.of(OpenSslContext.create(engineKey, keys.material().fallback()))
+              : Optional.empty();
+      return new ServerTls(listener, fallback, List.copyOf(sni), trust, keys, openSsl);
     }
   }
 
@@ -221,9 +271,9 @@ public final class ServerTls implements AutoCloseable {
     return PROTOCOLS;
   }
 
-  /** {@link #CIPHER_SUITES}. */
+  /** {@link #CIPHER_SUITES}, named as the engine names them. */
   public List<String> cipherSuites() {
-    return CIPHER_SUITES;
+    return openSsl.isPresent() ? OPENSSL_CIPHER_SUITES : CIPHER_SUITES;
   }
 
   /** Whether {@link Builder#clientCa} was given, so client certificates can be verified. */
@@ -238,7 +288,7 @@ public final class ServerTls implements AutoCloseable {
   public SSLParameters sslParameters(boolean requireClientCertificate) {
     SSLParameters p = new SSLParameters();
     p.setProtocols(PROTOCOLS.toArray(String[]::new));
-    p.setCipherSuites(CIPHER_SUITES.toArray(String[]::new));
+    p.setCipherSuites(cipherSuites().toArray(String[]::new));
     p.setUseCipherSuitesOrder(true);
     p.setNeedClientAuth(requireClientCertificate);
     return p;
@@ -261,6 +311,9 @@ public final class ServerTls implements AutoCloseable {
       SniKeyManager.Material next;
       try {
         next = read(keys.material().generation() + 1, fallback, sni);
+        if (openSsl.isPresent()) {
+          openSsl.get().use(next.fallback());
+        }
       } catch (TlsMaterialException e) {
         log.atWarn()
             .addKeyValue("event", "tls.reload_failed")
@@ -272,13 +325,16 @@ public final class ServerTls implements AutoCloseable {
         return false;
       }
       keys.swap(next);
-      // sessions resumed from the cache would keep presenting the old certificate
-      var sessions = context.getServerSessionContext();
-      var ids = sessions.getIds();
-      while (ids.hasMoreElements()) {
-        var session = sessions.getSession(ids.nextElement());
-        if (session != null) {
-          session.invalidate();
+      if (openSsl.isEmpty()) {
+        // sessions resumed from the cache would keep presenting the old certificate (OpenSSL's
+        // new context starts with an empty cache)
+        var sessions = context.getServerSessionContext();
+        var ids = sessions.getIds();
+        while (ids.hasMoreElements()) {
+          var session = sessions.getSession(ids.nextElement());
+          if (session != null) {
+            session.invalidate();
+          }
         }
       }
       log.atInfo()

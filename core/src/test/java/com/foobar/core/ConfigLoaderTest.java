@@ -280,6 +280,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void tlsEngine_defaultsToJdk_openSslBound_unknownValueNamesKeyAndValue() throws IOException {
+    assertThat(load("").lb().tlsEngine()).isEqualTo(TlsEngine.JDK);
+    assertThat(load("lb: {tls-engine: openssl}").lb().tlsEngine()).isEqualTo(TlsEngine.OPENSSL);
+    assertThat(problems("lb: {tls-engine: boringssl}"))
+        .singleElement()
+        .asString()
+        .startsWith("lb.tls-engine: ")
+        .contains("boringssl", "jdk", "openssl");
+  }
+
+  @Test
+  void tlsEngineOpenSsl_withSni_isRefused() throws IOException {
+    Path cert = Files.writeString(dir.resolve("a.pem"), "");
+    Path key = Files.writeString(dir.resolve("a-key.pem"), "");
+    assertThat(
+            problems("lb: {tls-engine: openssl, sni: [{cert: %s, key: %s}]}".formatted(cert, key)))
+        .singleElement()
+        .asString()
+        .startsWith("lb: tls-engine openssl")
+        .contains("lb.sni must be empty, got 1");
+  }
+
+  @Test
   void unknownKey_suggestsClosestKey() throws IOException {
     assertThat(problems("backend: {lsiten: 127.0.0.1:8081}"))
         .containsExactly("backend.lsiten: unknown key (did you mean 'listen'?)");

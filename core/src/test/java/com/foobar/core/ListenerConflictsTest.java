@@ -29,6 +29,7 @@ class ListenerConflictsTest {
             lb.adminAccess(),
             lb.tls(),
             lb.sni(),
+            lb.tlsEngine(),
             lb.hsts(),
             lb.allow(),
             lb.deny(),

@@ -23,6 +23,8 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Real TLS on loopback: the JDK's client against {@link HttpServer#httpsListener}. */
 class ServerTlsTest {
@@ -121,11 +123,15 @@ class ServerTlsTest {
     return CertifiedKey.names(TlsTesting.get(anyServer(), port, sni, List.of(), List.of()).leaf());
   }
 
-  @Test
-  void protocolPolicy_tls11AndCbcRefused_tls13And12AeadServed() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TlsEngine.class)
+  void protocolPolicy_tls11AndCbcRefused_tls13And12AeadServed(TlsEngine engine) throws Exception {
     int port =
         start(
-            ServerTls.builder("tls").selfSigned("www.foobar.test", Clock.systemUTC()).build(),
+            ServerTls.builder("tls")
+                .selfSigned("www.foobar.test", Clock.systemUTC())
+                .engine("tls-engine", engine)
+                .build(),
             false,
             false);
 
@@ -156,11 +162,15 @@ class ServerTlsTest {
   }
 
   /** testssl.sh's "Secure Client-Initiated Renegotiation: VULNERABLE, DoS threat" finding. */
-  @Test
-  void clientInitiatedRenegotiation_onTls12_isRefused() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TlsEngine.class)
+  void clientInitiatedRenegotiation_onTls12_isRefused(TlsEngine engine) throws Exception {
     int port =
         start(
-            ServerTls.builder("tls").selfSigned("www.foobar.test", Clock.systemUTC()).build(),
+            ServerTls.builder("tls")
+                .selfSigned("www.foobar.test", Clock.systemUTC())
+                .engine("tls-engine", engine)
+                .build(),
             false,
             false);
 
@@ -181,10 +191,19 @@ class ServerTlsTest {
     }
   }
 
-  @Test
-  void reload_newConnectionsSeeNewCertificate_brokenFileKeepsOldOne() throws Exception {
+  @ParameterizedTest
+  @EnumSource(TlsEngine.class)
+  void reload_newConnectionsSeeNewCertificate_brokenFileKeepsOldOne(TlsEngine engine)
+      throws Exception {
     TlsConfig files = TlsTesting.write(dir, "site", TlsTesting.selfSigned("EC", "old.test"));
-    int port = start(ServerTls.builder("tls").certificate("lb.tls", files).build(), false, false);
+    int port =
+        start(
+            ServerTls.builder("tls")
+                .certificate("lb.tls", files)
+                .engine("tls-engine", engine)
+                .build(),
+            false,
+            false);
     assertThat(names(port, null)).containsExactly("old.test");
 
     assertThat(tls.reloadIfChanged()).as("nothing changed yet").isFalse();

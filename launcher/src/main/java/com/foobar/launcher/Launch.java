@@ -234,7 +234,8 @@ final class Launch {
    */
   private static LoadBalancer startLb(
       LbConfig lb, String site, Metrics metrics, List<AutoCloseable> resources) {
-    ServerTls.Builder builder = ServerTls.builder("lb-https");
+    ServerTls.Builder builder =
+        ServerTls.builder("lb-https").engine("lb.tls-engine", lb.tlsEngine());
     if (lb.tls().isPresent()) {
       builder.certificate("lb.tls", lb.tls().get());
     } else {

@@ -84,6 +84,13 @@ class TlsScanIT {
     assertThat(text(scan.get("serverDefaults"), "cert_keySize")).startsWith("RSA 3072");
   }
 
+  @Test
+  void testssl_opensslEngine_findsNoVulnerability_andTheSamePolicy() throws Exception {
+    // the self-signed ECDSA P-256 certificate, served by the system's OpenSSL
+    Map<String, Map<String, Finding>> scan = scanLb("  tls-engine: openssl\n", "ECDSA");
+    assertThat(text(scan.get("serverDefaults"), "cert_keySize")).startsWith("EC 256");
+  }
+
   /**
    * Scans an lb started with {@code tlsYaml} (lines of its {@code lb} section) in front of a
    * python3 backend and asserts the policy; {@code authentication} is the certificate's key type in

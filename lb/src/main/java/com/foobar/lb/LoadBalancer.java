@@ -63,6 +63,7 @@ public final class LoadBalancer implements RoleServer {
           "lb.admin",
           "lb.tls",
           "lb.sni",
+          "lb.tls-engine",
           "lb.proxy-protocol",
           "lb.max-connections",
           "lb.max-connections-per-ip",

@@ -1,5 +1,7 @@
 package com.foobar.lb;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.foobar.core.AccessConfig;
 import com.foobar.core.Cidr;
 import com.foobar.core.DataSize;
@@ -7,6 +9,7 @@ import com.foobar.core.HostPort;
 import com.foobar.core.HttpLimits;
 import com.foobar.core.LbConfig;
 import com.foobar.core.ServerTls;
+import com.foobar.core.TlsEngine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.URI;
 import java.security.KeyStore;
@@ -15,7 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -59,6 +64,7 @@ final class TestLb {
         new AccessConfig(all, List.of()),
         Optional.empty(),
         List.of(),
+        TlsEngine.JDK,
         hsts,
         all,
         deny,
@@ -94,6 +100,15 @@ final class TestLb {
             .orElseThrow()
             .url()
         + path;
+  }
+
+  /** Waits up to 10 s for {@code condition}, checking every 20 ms; fails the test after. */
+  static void await(BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime() - deadline).as("condition within 10 s").isNegative();
+      TimeUnit.MILLISECONDS.sleep(20);
+    }
   }
 
   /** A ticker that moves only when told. */
