@@ -8,13 +8,13 @@
 # means the origin and the load generator, not the proxy, set the pace).
 # TLS_ENGINE (default openssl) is foobar's lb.tls-engine: openssl (the system's libssl, as HAProxy
 # uses) or jdk (JSSE).
-# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=10 CONNECTIONS=64 CASES="http https tls h2"
+# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=30 CONNECTIONS=64 CASES="http https tls h2"
 #        TLS_ENGINE=openssl HAPROXY_HEADERS=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-10}
+WARMUP=${WARMUP:-30}   # the JVM compiles its hot paths in the first tens of seconds
 CONNECTIONS=${CONNECTIONS:-64}
 CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
 # HAPROXY_HEADERS=1 makes HAProxy do the per-request work the issue asks of the lb: X-Forwarded-For,
