@@ -1385,6 +1385,16 @@ final class H1Relay implements DelegateOpenListener {
     }
 
     void close() {
+      if (!closed && unsent == null) {
+        // end the stream first: on TLS that sends close_notify, without which the client takes the
+        // close as truncation and will not resume the session on its next connection
+        try {
+          sink.shutdownWrites();
+          sink.flush();
+        } catch (IOException e) {
+          // closing anyway
+        }
+      }
       IoUtils.safeClose(connection);
       closed();
     }
