@@ -280,7 +280,7 @@ public final class HttpServer {
         LimitsHandler limitsHandler = new LimitsHandler(limits, observing);
         limited.add(limitsHandler);
         HttpHandler root = new AccessControlHandler(s.rule(), refused, open, limitsHandler);
-        ListenerTap tap = new ListenerTap(s.name(), s.rule(), refused, open, observing, limits);
+        ListenerTap tap = new ListenerTap(s.name(), s.rule(), open, observing, limits);
         taps.put(s.name(), tap);
         tapped.add(tap);
         if (guards.containsKey(s.name())

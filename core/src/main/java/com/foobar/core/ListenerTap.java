@@ -1,6 +1,5 @@
 package com.foobar.core;
 
-import io.micrometer.core.instrument.Counter;
 import io.undertow.util.HttpString;
 import java.net.InetAddress;
 import java.util.concurrent.atomic.AtomicLong;
@@ -15,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ListenerTap {
   private final String name;
   private final AccessRule rule;
-  private final Counter refused;
   private final AtomicLong open;
   private final ObservingHandler observing;
   private volatile HttpLimits limits;
@@ -23,13 +21,11 @@ public final class ListenerTap {
   ListenerTap(
       String name,
       AccessRule rule,
-      Counter refused,
       AtomicLong open,
       ObservingHandler observing,
       HttpLimits limits) {
     this.name = name;
     this.rule = rule;
-    this.refused = refused;
     this.open = open;
     this.observing = observing;
     this.limits = limits;
@@ -53,11 +49,6 @@ public final class ListenerTap {
   /** Whether the listener's allow/deny lists admit {@code peer}. */
   public boolean admits(InetAddress peer) {
     return rule.admits(peer);
-  }
-
-  /** Counts a peer refused by the allow/deny lists (when the engine refuses it itself). */
-  public void refused() {
-    refused.increment();
   }
 
   /** Counts a connection that sent its first request; pair with {@link #connectionClosed}. */

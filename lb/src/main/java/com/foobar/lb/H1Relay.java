@@ -98,6 +98,13 @@ final class H1Relay implements DelegateOpenListener {
   private static final byte[] HTTP_1_1_LOWER = Heads.ascii("http/1.1");
   private static final byte[] HTTP_1_0_LOWER = Heads.ascii("http/1.0");
   private static final byte[] CRLF = {'\r', '\n'};
+  private static final byte[] X_FORWARDED_FOR_LINE = Heads.ascii("X-Forwarded-For: ");
+  private static final byte[] X_FORWARDED_PROTO_LINE = Heads.ascii("X-Forwarded-Proto: ");
+  private static final byte[] X_FORWARDED_SERVER_LINE = Heads.ascii("X-Forwarded-Server: ");
+  private static final byte[] X_FORWARDED_PORT_LINE = Heads.ascii("X-Forwarded-Port: ");
+  private static final byte[] X_FORWARDED_HOST_LINE = Heads.ascii("X-Forwarded-Host: ");
+  private static final byte[] X_REQUEST_ID_LINE = Heads.ascii("X-Request-Id: ");
+  private static final byte[] CONNECTION_CLOSE_LINE = Heads.ascii("Connection: close\r\n");
 
   private static final int BODY_NONE = 0;
   private static final int BODY_LENGTH = 1;
@@ -163,10 +170,12 @@ final class H1Relay implements DelegateOpenListener {
   private volatile State state;
   private final LbMeters meters;
   private final Ticker ticker;
-  private final XnioWorker worker;
   private final Loop[] loops;
   private final byte[] proto;
-  private final int defaultPort;
+
+  /** The port of {@code X-Forwarded-Port} when the {@code Host} header names none. */
+  private final byte[] defaultPort;
+
   private final ConcurrentHashMap<Upstream, InetSocketAddress> addresses =
       new ConcurrentHashMap<>();
 
@@ -193,12 +202,11 @@ final class H1Relay implements DelegateOpenListener {
             .tag("listener", tap.name())
             .register(registry);
     this.tap = tap;
-    this.worker = worker;
     this.meters = meters;
     this.ticker = ticker;
     this.loops = new Loop[worker.getIoThreadCount()];
     this.proto = Heads.ascii(https ? "https" : "http");
-    this.defaultPort = https ? 443 : 80;
+    this.defaultPort = Heads.ascii(https ? "443" : "80");
   }
 
   /** Serves with {@code route} from now on; requests in flight finish with theirs. */
@@ -494,7 +502,9 @@ final class H1Relay implements DelegateOpenListener {
           return;
         }
         if (n < 0) {
-          clientEnded();
+          // HTTP/1.1 clients do not half-close while they wait for a response: a request in
+          // flight is abandoned
+          close();
           return;
         }
         in.flip();
@@ -519,14 +529,6 @@ final class H1Relay implements DelegateOpenListener {
           return;
         }
       }
-    }
-
-    /**
-     * The client closed its side. HTTP/1.1 clients do not half-close while they wait for a
-     * response, so a request in flight is abandoned.
-     */
-    void clientEnded() {
-      close();
     }
 
     /**
@@ -692,7 +694,7 @@ final class H1Relay implements DelegateOpenListener {
               return false;
             }
             if (Heads.equalsLower(b, line, colon, ACCEPT)) {
-              json |= Heads.string(b, v, ve).contains("json");
+              json |= ErrorPages.wantsJson(Heads.string(b, v, ve));
             }
           }
           case 7 -> {
@@ -760,13 +762,13 @@ final class H1Relay implements DelegateOpenListener {
       }
       bodyLength = length;
       // X-Forwarded-For: what came, then the peer (Undertow's proxy does the same)
-      out.put(Heads.ascii("X-Forwarded-For: "));
+      out.put(X_FORWARDED_FOR_LINE);
       if (xffFrom >= 0 && xffTo > xffFrom) {
         Heads.copy(b, xffFrom, xffTo, out);
         out.put((byte) ',');
       }
       out.put(peerText).put(CRLF);
-      out.put(Heads.ascii("X-Forwarded-Proto: ")).put(proto).put(CRLF);
+      out.put(X_FORWARDED_PROTO_LINE).put(proto).put(CRLF);
       int colon = -1;
       if (b.get(hostFrom) != '[') {
         colon = Heads.indexOf(b, (byte) ':', hostFrom, hostTo);
@@ -776,23 +778,21 @@ final class H1Relay implements DelegateOpenListener {
           colon = close + 1;
         }
       }
-      out.put(Heads.ascii("X-Forwarded-Server: "));
+      out.put(X_FORWARDED_SERVER_LINE);
       Heads.copy(b, hostFrom, colon < 0 ? hostTo : colon, out);
       out.put(CRLF);
-      out.put(Heads.ascii("X-Forwarded-Port: "));
+      out.put(X_FORWARDED_PORT_LINE);
       if (colon < 0) {
-        out.put(Heads.ascii(Integer.toString(defaultPort)));
+        out.put(defaultPort);
       } else {
         Heads.copy(b, colon + 1, hostTo, out);
       }
       out.put(CRLF);
-      out.put(Heads.ascii("X-Forwarded-Host: "));
+      out.put(X_FORWARDED_HOST_LINE);
       Heads.copy(b, hostFrom, hostTo, out);
       out.put(CRLF);
       requestId = RequestIds.next();
-      out.put(Heads.ascii("X-Request-Id: "))
-          .put(requestId.getBytes(StandardCharsets.ISO_8859_1))
-          .put(CRLF);
+      out.put(X_REQUEST_ID_LINE).put(requestId.getBytes(StandardCharsets.ISO_8859_1)).put(CRLF);
       out.put(CRLF);
       return true;
     }
@@ -1135,12 +1135,10 @@ final class H1Relay implements DelegateOpenListener {
       if (st.hstsLine != null) {
         out.put(st.hstsLine);
       }
-      out.put(Heads.ascii("X-Request-Id: "))
-          .put(requestId.getBytes(StandardCharsets.ISO_8859_1))
-          .put(CRLF);
+      out.put(X_REQUEST_ID_LINE).put(requestId.getBytes(StandardCharsets.ISO_8859_1)).put(CRLF);
       if (closeAfter || tap.draining()) {
         closeAfter = true;
-        out.put(Heads.ascii("Connection: close\r\n"));
+        out.put(CONNECTION_CLOSE_LINE);
       }
       out.put(CRLF).flip();
       responseStarted = true;
@@ -1219,48 +1217,47 @@ final class H1Relay implements DelegateOpenListener {
     /** Answers the request in flight with the lb's own page for {@code code} and closes. */
     void answer(int code) {
       ErrorPages.Page page = ErrorPages.of(code, json).orElseThrow();
-      byte[] body = page.body().getBytes(StandardCharsets.UTF_8);
-      String head =
-          "HTTP/1.1 "
-              + code
-              + switch (code) {
-                case 503 -> " Service Unavailable";
-                case 504 -> " Gateway Timeout";
-                default -> " Bad Gateway";
-              }
-              + "\r\nContent-Type: "
+      closeAfter = true;
+      responseStarted = true;
+      respond(
+          code,
+          switch (code) {
+            case 503 -> "Service Unavailable";
+            case 504 -> "Gateway Timeout";
+            default -> "Bad Gateway";
+          },
+          "Content-Type: "
               + page.contentType()
-              + "\r\nContent-Length: "
-              + body.length
               + "\r\nCache-Control: no-store\r\nX-Request-Id: "
               + requestId
               + "\r\n"
-              + (st.hstsLine == null ? "" : new String(st.hstsLine, StandardCharsets.ISO_8859_1))
-              + "Connection: close\r\n\r\n";
-      byte[] h = Heads.ascii(head);
-      ByteBuffer bytes = ByteBuffer.allocate(h.length + (headRequest ? 0 : body.length)).put(h);
-      if (!headRequest) {
-        bytes.put(body);
-      }
-      bytes.flip();
-      status = code;
-      tap.end(method, code, ticker.read() - start);
-      busy = false;
-      closeAfter = true;
-      responseStarted = true;
-      if (write(bytes)) {
-        close();
-      }
+              + (st.hstsLine == null ? "" : new String(st.hstsLine, StandardCharsets.ISO_8859_1)),
+          page.body().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Answers 429 as the rate limit of Undertow's chain does; the connection goes on. */
     private void tooMany(long retryAfter) {
-      byte[] body = Heads.ascii(RateLimitHandler.body(retryAfter));
+      respond(
+          429,
+          "Too Many Requests",
+          "Retry-After: " + retryAfter + "\r\nContent-Type: application/json\r\n",
+          Heads.ascii(RateLimitHandler.body(retryAfter)));
+    }
+
+    /**
+     * Ends the request in flight with a response of the lb's own ({@code headers}: whole lines; no
+     * body for HEAD), then goes on with the connection, or closes it after {@code closeAfter}.
+     */
+    private void respond(int code, String reason, String headers, byte[] body) {
       byte[] head =
           Heads.ascii(
-              "HTTP/1.1 429 Too Many Requests\r\nRetry-After: "
-                  + retryAfter
-                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+              "HTTP/1.1 "
+                  + code
+                  + " "
+                  + reason
+                  + "\r\n"
+                  + headers
+                  + "Content-Length: "
                   + body.length
                   + (closeAfter ? "\r\nConnection: close" : "")
                   + "\r\n\r\n");
@@ -1270,8 +1267,8 @@ final class H1Relay implements DelegateOpenListener {
         bytes.put(body);
       }
       bytes.flip();
-      status = 429;
-      tap.end(method, 429, ticker.read() - start);
+      status = code;
+      tap.end(method, code, ticker.read() - start);
       busy = false;
       boolean flushed = write(bytes);
       if (closed) {
