@@ -101,9 +101,9 @@ final class Heads {
 
   /** Copies {@code [from, to)} of {@code src} to {@code dst} at its position. */
   static void copy(ByteBuffer src, int from, int to, ByteBuffer dst) {
-    ByteBuffer slice = src.duplicate();
-    slice.limit(to).position(from);
-    dst.put(slice);
+    // absolute bulk put: no view buffer per call (this runs for every header line relayed)
+    dst.put(dst.position(), src, from, to - from);
+    dst.position(dst.position() + to - from);
   }
 
   static byte[] ascii(String s) {
