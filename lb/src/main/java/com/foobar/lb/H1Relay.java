@@ -611,7 +611,8 @@ final class H1Relay implements DelegateOpenListener {
       int maxUri = limits.maxUriLength().intBytes();
       int maxHeaderBytes = limits.maxHeaderSize().intBytes();
       int maxHeaders = limits.maxHeaders();
-      if (end - from > maxHeaderBytes + maxUri + 64) {
+      // every kept line is copied to loop.out: a head that cannot fit goes to Undertow's chain
+      if (end - from > maxHeaderBytes + maxUri + 64 || end - from > BUFFER) {
         return false;
       }
       int lineEnd = Heads.indexOf(b, (byte) '\r', from, end);
@@ -761,6 +762,11 @@ final class H1Relay implements DelegateOpenListener {
         return false;
       }
       bodyLength = length;
+      // the lines added below repeat the Host value three times and the X-Forwarded-For value once
+      int added = 3 * (hostTo - hostFrom) + Math.max(0, xffTo - xffFrom) + 256;
+      if (out.remaining() < added) {
+        return false;
+      }
       // X-Forwarded-For: what came, then the peer (Undertow's proxy does the same)
       out.put(X_FORWARDED_FOR_LINE);
       if (xffFrom >= 0 && xffTo > xffFrom) {

@@ -540,6 +540,17 @@ class RelayTest {
   }
 
   @Test
+  void longHostHeader_thatTheAddedHeadersWouldNotFit_isStillServed() throws Exception {
+    start();
+    String host = "h".repeat(12_000) + ".test";
+    try (Socket s = client()) {
+      send(s, "GET /long HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").text()).isEqualTo("ok");
+      assertThat(origin.next()).contains("X-Forwarded-Host: " + host);
+    }
+  }
+
+  @Test
   void originNeverAnswers_504_withinTheRequestTimeout() throws Exception {
     start();
     origin.answer = r -> Origin.Answer.of("");
