@@ -8,13 +8,19 @@
 # means the origin and the load generator, not the proxy, set the pace).
 # TLS_ENGINE (default openssl) is foobar's lb.tls-engine: openssl (the system's libssl, as HAProxy
 # uses) or jdk (JSSE).
-# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=30 CONNECTIONS=64 CASES="http https tls h2"
+# Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=60 CONNECTIONS=64 CASES="http https tls h2"
 #        TLS_ENGINE=openssl HAPROXY_HEADERS=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-30}   # the JVM compiles its hot paths in the first tens of seconds
+# Seconds of warm-up per case and proxy, run as runs of DURATION s. The JVM compiles its hot paths
+# in the first tens of seconds; and the end of a run, when the load generator drops its open
+# connections mid-request, takes paths the steady state never took, which throws compiled code
+# away: measured, the first run after such an end was up to 30 % slower than the next (JFR:
+# jdk.Deoptimization "unstable_if" in the connection-close paths). Several short warm-up runs let
+# the JIT see both before the rounds count.
+WARMUP=${WARMUP:-60}
 CONNECTIONS=${CONNECTIONS:-64}
 CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
 # HAPROXY_HEADERS=1 makes HAProxy do the per-request work the issue asks of the lb: X-Forwarded-For,
@@ -175,9 +181,13 @@ run_case() { # $1 name, $2 kind (wrk|h2), $3 haproxy url, $4 foobar url, rest: e
   local name=$1 kind=$2 ha=$3 fb=$4; shift 4
   local ratios=()
   if [ "$kind" = wrk ]; then
-    wrk_run "$ha" "$WARMUP" "$@" >/dev/null; wrk_run "$fb" "$WARMUP" "$@" >/dev/null
+    for _ in $(seq $(((WARMUP + DURATION - 1) / DURATION))); do
+      wrk_run "$ha" "$DURATION" "$@" >/dev/null; wrk_run "$fb" "$DURATION" "$@" >/dev/null
+    done
   else
-    h2_run "$ha" "$WARMUP" >/dev/null; h2_run "$fb" "$WARMUP" >/dev/null
+    for _ in $(seq $(((WARMUP + DURATION - 1) / DURATION))); do
+      h2_run "$ha" "$DURATION" >/dev/null; h2_run "$fb" "$DURATION" >/dev/null
+    done
   fi
   for r in $(seq "$ROUNDS"); do
     local s0 s1

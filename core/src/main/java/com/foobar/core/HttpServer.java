@@ -398,10 +398,12 @@ public final class HttpServer {
     }
 
     private static OptionMap sslOptions(Https https) {
-      return OptionMap.builder()
-          .set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
-          .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(https.tls().cipherSuites()))
-          .set(
+      OptionMap.Builder b = OptionMap.builder();
+      if (!https.tls().policyInContext()) {
+        b.set(Options.SSL_ENABLED_PROTOCOLS, Sequence.of(https.tls().protocols()))
+            .set(Options.SSL_ENABLED_CIPHER_SUITES, Sequence.of(https.tls().cipherSuites()));
+      }
+      return b.set(
               Options.SSL_CLIENT_AUTH_MODE,
               https.requireClientCertificate()
                   ? SslClientAuthMode.REQUIRED

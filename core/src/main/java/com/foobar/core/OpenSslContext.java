@@ -36,12 +36,43 @@ import org.wildfly.openssl.SSL;
  * the ClientHello). This class hands the certificate and key to the same native call itself, under
  * the neutral {@code PRIVATE KEY} label, which OpenSSL reads for RSA and EC alike. That call and
  * the native context handle are not public, hence the reflection.
+ *
+ * <p>The TLS policy ({@link ServerTls#PROTOCOLS}, {@link ServerTls#CIPHER_SUITES}, server order) is
+ * set once on OpenSSL's context, which every connection inherits, through the same kind of
+ * non-public calls. Set per engine, as a listener does for the JDK's engines, wildfly-openssl
+ * rebuilds and translates its whole suite list for every connection, about a tenth of the CPU of a
+ * new TLS connection.
  */
 final class OpenSslContext {
   /** wildfly-openssl's certificate slots ({@code SSL.SSL_AIDX_RSA}, {@code SSL.SSL_AIDX_ECC}). */
   private static final int SLOT_RSA = 0;
 
   private static final int SLOT_EC = 3;
+
+  /** {@link ServerTls#CIPHER_SUITES} for TLS 1.2 as OpenSSL names them, in the same order. */
+  static final String TLS12_SUITES =
+      String.join(
+          ":",
+          "ECDHE-ECDSA-AES128-GCM-SHA256",
+          "ECDHE-ECDSA-AES256-GCM-SHA384",
+          "ECDHE-ECDSA-CHACHA20-POLY1305",
+          "ECDHE-RSA-AES128-GCM-SHA256",
+          "ECDHE-RSA-AES256-GCM-SHA384",
+          "ECDHE-RSA-CHACHA20-POLY1305");
+
+  /** {@link ServerTls#CIPHER_SUITES} for TLS 1.3 (OpenSSL uses the RFC names). */
+  static final String TLS13_SUITES =
+      String.join(
+          ":", "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+
+  /**
+   * OpenSSL's {@code SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1} (the same bits in
+   * OpenSSL 1.1 and 3): {@link ServerTls#PROTOCOLS} is TLS 1.2 and 1.3.
+   */
+  private static final long NO_OLD_PROTOCOLS = (1L << 25) | (1L << 26) | (1L << 28);
+
+  /** OpenSSL's {@code SSL_OP_CIPHER_SERVER_PREFERENCE}: the order of the suites above wins. */
+  private static final long SERVER_PREFERENCE = 1L << 22;
 
   private final String configKey;
   private final AtomicReference<SSLContext> current;
@@ -109,9 +140,11 @@ final class OpenSslContext {
               + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.key().getEncoded())
               + "\n-----END PRIVATE KEY-----\n";
       int slot = key.key().getAlgorithm().equals("RSA") ? SLOT_RSA : SLOT_EC;
+      long ctx = handle.getLong(spi);
+      policy(ctx);
       set.invoke(
           SSL.getInstance(),
-          handle.getLong(spi),
+          ctx,
           key.leaf().getEncoded(),
           intermediates,
           pem.getBytes(StandardCharsets.US_ASCII),
@@ -126,6 +159,26 @@ final class OpenSslContext {
       throw new IllegalStateException("OpenSSL's context cannot be set up", e);
     }
     return context;
+  }
+
+  /** Sets {@link ServerTls}'s protocols, suites and order on the native context {@code ctx}. */
+  private static void policy(long ctx) throws ReflectiveOperationException {
+    Method options = SSL.class.getDeclaredMethod("setSSLContextOptions", long.class, long.class);
+    Method tls12 = SSL.class.getDeclaredMethod("setCipherSuite", long.class, String.class);
+    Method tls13 = SSL.class.getDeclaredMethod("setCipherSuiteTLS13", long.class, String.class);
+    options.setAccessible(true);
+    tls12.setAccessible(true);
+    tls13.setAccessible(true);
+    try {
+      options.invoke(SSL.getInstance(), ctx, NO_OLD_PROTOCOLS | SERVER_PREFERENCE);
+      if ((boolean) tls12.invoke(SSL.getInstance(), ctx, TLS12_SUITES)
+          && (boolean) tls13.invoke(SSL.getInstance(), ctx, TLS13_SUITES)) {
+        return;
+      }
+    } catch (InvocationTargetException e) {
+      throw new IllegalStateException("OpenSSL refused the TLS policy: " + rootMessage(e), e);
+    }
+    throw new IllegalStateException("OpenSSL refused the suites " + TLS12_SUITES);
   }
 
   private static String rootMessage(Throwable e) {

@@ -276,6 +276,15 @@ public final class ServerTls implements AutoCloseable {
     return openSsl.isPresent() ? OPENSSL_CIPHER_SUITES : CIPHER_SUITES;
   }
 
+  /**
+   * Whether every engine of {@link #sslContext()} starts with {@link #protocols()} and {@link
+   * #cipherSuites()} already (OpenSSL's, set on its context), so a listener need not set them on
+   * each engine; the JDK's engines start with the JDK's defaults.
+   */
+  public boolean policyInContext() {
+    return openSsl.isPresent();
+  }
+
   /** Whether {@link Builder#clientCa} was given, so client certificates can be verified. */
   public boolean verifiesClients() {
     return clientCa;

@@ -74,6 +74,7 @@ final class FrontHandler implements HttpHandler {
       headers.put(Headers.X_FORWARDED_HOST, host);
     }
     exchange.getResponseHeaders().put(REQUEST_ID, headers.getFirst(REQUEST_ID));
+    NoClientCertificate.apply(exchange);
     next.handleRequest(exchange);
   }
 

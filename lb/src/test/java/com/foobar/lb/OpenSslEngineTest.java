@@ -10,10 +10,14 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,6 +110,52 @@ class OpenSslEngineTest {
           .contains("max-age=63072000; includeSubDomains");
     }
     TestLb.await(() -> handshakes("TLSv1.3") == 2);
+  }
+
+  /**
+   * The policy lives on OpenSSL's context, not on each engine: TLS 1.2 and 1.3 only, AEAD suites
+   * only, and the server's order wins. Checked with OpenSSL's own client, which still offers what
+   * the JDK's client no longer does (TLS 1.1, CBC suites).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"EC", "RSA"})
+  void openSsl_keepsThePolicy_refusesOldProtocolsAndCbc_andPrefersItsOwnOrder(String algorithm)
+      throws Exception {
+    ServerTls tls = tls(algorithm);
+    backend = new LoadBalancerTest.Tiny("a");
+    lb =
+        LoadBalancer.start(
+            new TestLb().backend(backend.url(), 1).build(), metrics, tls, Optional.empty());
+    String kx = algorithm.equals("EC") ? "ECDHE-ECDSA" : "ECDHE-RSA";
+
+    assertThat(sClient("-tls1_3")).contains("TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256");
+    assertThat(
+            sClient(
+                "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"))
+        .as("the server's order, not the client's")
+        .contains("Cipher is TLS_AES_256_GCM_SHA384");
+    assertThat(sClient("-tls1_2")).contains("TLSv1.2, Cipher is " + kx + "-AES128-GCM-SHA256");
+    assertThat(
+            sClient("-tls1_2", "-cipher", kx + "-AES256-GCM-SHA384:" + kx + "-AES128-GCM-SHA256"))
+        .contains("Cipher is " + kx + "-AES128-GCM-SHA256");
+    assertThat(sClient("-tls1_2", "-cipher", kx + "-AES128-SHA:AES128-GCM-SHA256:AES128-SHA"))
+        .as("CBC and static-RSA suites are not served")
+        .contains("Cipher is (NONE)");
+    assertThat(sClient("-tls1_1")).contains("Cipher is (NONE)");
+    assertThat(sClient("-tls1")).contains("Cipher is (NONE)");
+  }
+
+  /** What {@code openssl s_client} prints about a handshake with the lb's HTTPS listener. */
+  private String sClient(String... options) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of("openssl", "s_client", "-connect", "127.0.0.1:" + lb.httpsAddress().port()));
+    command.addAll(List.of(options));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    return out;
   }
 
   private double handshakes(String protocol) {
