@@ -135,9 +135,9 @@ final class Acceptor {
    * wraps that server in one registered with a separate accept thread, which accepts and then
    * passes every connection to an IO thread through a task queue and a selector wake-up: two thread
    * switches per connection. With one core per IO thread that cost about a tenth of a new TLS
-   * connection's CPU (bench/lb.sh, handshakes/s: 1220-1395 against 1070-1260 per second). The
-   * per-thread constructor is not public, hence the reflection; {@code AcceptorTest} fails if an
-   * XNIO upgrade takes it away.
+   * connection's CPU (the lb on bench/lb.sh's layout, both variants side by side: 1220-1395 against
+   * 1070-1260 new TLS connections per second). The per-thread constructor is not public, hence the
+   * reflection; {@code AcceptorTest} fails if an XNIO upgrade takes it away.
    *
    * @throws IOException when {@code address} cannot be bound
    */

@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Policy: TLS 1.3 and 1.2 only; forward-secret AEAD suites only ({@link #CIPHER_SUITES}); no
  * client-initiated renegotiation. The protocols and suites live in {@link #protocols()} / {@link
- * #cipherSuites()} / {@link #sslParameters()}: the listener sets them on every engine ({@link
- * HttpServer.Builder#httpsListener} does). Renegotiation can only be refused JVM-wide: loading this
- * class sets {@code jdk.tls.rejectClientInitiatedRenegotiation=true}, which the JDK reads at its
- * first server handshake, so it holds for every TLS server in the process.
+ * #cipherSuites()} / {@link #sslParameters()}: the listener sets them on every JDK engine ({@link
+ * HttpServer.Builder#httpsListener} does); OpenSSL's context carries them itself ({@link
+ * #policyInContext()}). Renegotiation can only be refused JVM-wide: loading this class sets {@code
+ * jdk.tls.rejectClientInitiatedRenegotiation=true}, which the JDK reads at its first server
+ * handshake, so it holds for every TLS server in the process.
  *
  * <p>Reload: {@link #reload()} reads every file again and swaps the key material in one step; new
  * handshakes see it, open connections keep theirs. When a file is broken the old material keeps
@@ -42,7 +43,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Engine: the JDK's by default; {@link Builder#engine} {@link TlsEngine#OPENSSL} serves the
  * default certificate through OpenSSL ({@link OpenSslContext}) with the same protocols and suites
- * (the listener sets them on OpenSSL's engines as on the JDK's; OpenSSL 3 refuses client-initiated
+ * (set once on OpenSSL's context, which its engines inherit; OpenSSL 3 refuses client-initiated
  * renegotiation by default). It takes neither SNI certificates nor a client CA; a reload builds a
  * new OpenSSL context for new handshakes.
  */

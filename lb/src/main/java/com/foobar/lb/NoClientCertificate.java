@@ -15,8 +15,8 @@ import org.xnio.SslClientAuthMode;
  * <p>Undertow's proxy asks every request's session for the client's certificate chain (to pass it
  * on to AJP backends). Without a certificate, Undertow's own session info answers by creating and
  * throwing two exceptions, each with a stack trace: on HTTP/2, where Undertow makes a session info
- * per stream, that was one of the largest costs of a proxied request. This one answers with one
- * exception made once; everything else goes to Undertow's.
+ * per stream, filling in those stack traces alone took about 3 % of the lb's CPU (perf, h2load).
+ * This one answers with one exception made once; everything else goes to Undertow's.
  */
 final class NoClientCertificate implements SSLSessionInfo {
   private static final SSLPeerUnverifiedException NONE =
