@@ -18,6 +18,13 @@ public final class LogCapture implements AutoCloseable {
     logger.addAppender(appender);
   }
 
+  /** Every event so far. */
+  public List<ILoggingEvent> all() {
+    synchronized (appender.list) {
+      return List.copyOf(appender.list);
+    }
+  }
+
   /** The events whose key-value {@code event} is {@code name}. */
   public List<ILoggingEvent> events(String name) {
     synchronized (appender.list) {
