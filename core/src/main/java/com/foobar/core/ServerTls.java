@@ -64,20 +64,6 @@ public final class ServerTls implements AutoCloseable {
           "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
           "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
-  /**
-   * {@link #CIPHER_SUITES} as wildfly-openssl names them: its TLS 1.2 ChaCha20 suites lack the
-   * {@code _SHA256} (e.g. {@code TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305}); an engine silently drops
-   * a name it does not know.
-   */
-  static final List<String> OPENSSL_CIPHER_SUITES =
-      CIPHER_SUITES.stream()
-          .map(
-              s ->
-                  s.startsWith("TLS_ECDHE_") && s.endsWith("_CHACHA20_POLY1305_SHA256")
-                      ? s.substring(0, s.length() - "_SHA256".length())
-                      : s)
-          .toList();
-
   private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
   static {
@@ -272,9 +258,9 @@ public final class ServerTls implements AutoCloseable {
     return PROTOCOLS;
   }
 
-  /** {@link #CIPHER_SUITES}, named as the engine names them. */
+  /** {@link #CIPHER_SUITES}. */
   public List<String> cipherSuites() {
-    return openSsl.isPresent() ? OPENSSL_CIPHER_SUITES : CIPHER_SUITES;
+    return CIPHER_SUITES;
   }
 
   /**
