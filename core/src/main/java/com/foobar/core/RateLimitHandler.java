@@ -100,10 +100,7 @@ public final class RateLimitHandler implements HttpHandler {
       MeterRegistry registry,
       String listener,
       HttpHandler next) {
-    if (!config.enabled()) {
-      return next;
-    }
-    return new RateLimitHandler(config, MAX_BUCKETS, ticker, registry, listener, next);
+    return config.enabled() ? limiting(config, ticker, registry, listener, next) : next;
   }
 
   /**

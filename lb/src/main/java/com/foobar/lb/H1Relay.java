@@ -106,6 +106,15 @@ final class H1Relay implements DelegateOpenListener {
   private static final byte[] X_REQUEST_ID_LINE = Heads.ascii("X-Request-Id: ");
   private static final byte[] CONNECTION_CLOSE_LINE = Heads.ascii("Connection: close\r\n");
 
+  private static final OptionMap BACKEND_OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
+
+  /** For {@code https} backends: their certificate must also name the URL's host. */
+  private static final OptionMap TLS_BACKEND_OPTIONS =
+      OptionMap.builder()
+          .addAll(BACKEND_OPTIONS)
+          .set(UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM, BalancingClient.HOST_CHECK)
+          .getMap();
+
   private static final int BODY_NONE = 0;
   private static final int BODY_LENGTH = 1;
   private static final int BODY_CHUNKED = 2;
@@ -842,28 +851,13 @@ final class H1Relay implements DelegateOpenListener {
       Backend b = new Backend(loop, u);
       b.attach(this, false);
       backend = b;
-      IoFuture<? extends StreamConnection> future;
-      if ("https".equals(u.url().getScheme())) {
-        // the backend's certificate must chain to lb.upstream-tls's CA and name the URL's host
-        future =
-            st.route
-                .upstreamTls()
-                .orElseThrow()
-                .openSslConnection(
-                    loop.thread,
-                    address(u),
-                    null,
-                    OptionMap.builder()
-                        .set(Options.TCP_NODELAY, true)
-                        .set(
-                            UndertowOptions.ENDPOINT_IDENTIFICATION_ALGORITHM,
-                            BalancingClient.HOST_CHECK)
-                        .getMap());
-      } else {
-        future =
-            loop.thread.openStreamConnection(
-                address(u), null, OptionMap.create(Options.TCP_NODELAY, true));
-      }
+      IoFuture<? extends StreamConnection> future =
+          "https".equals(u.url().getScheme())
+              ? st.route
+                  .upstreamTls()
+                  .orElseThrow()
+                  .openSslConnection(loop.thread, address(u), null, TLS_BACKEND_OPTIONS)
+              : loop.thread.openStreamConnection(address(u), null, BACKEND_OPTIONS);
       future.addNotifier(
           new IoFuture.HandlingNotifier<StreamConnection, Backend>() {
             @Override
