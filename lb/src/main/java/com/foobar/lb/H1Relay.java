@@ -12,16 +12,23 @@ import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.ConnectorStatistics;
+import io.undertow.server.Connectors;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.ImmediatePooledByteBuffer;
 import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.URI;
+import java.nio.BufferOverflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -29,9 +36,11 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoFuture;
@@ -41,6 +50,7 @@ import org.xnio.Options;
 import org.xnio.StreamConnection;
 import org.xnio.XnioIoThread;
 import org.xnio.XnioWorker;
+import org.xnio.channels.StreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 
@@ -105,6 +115,25 @@ final class H1Relay implements DelegateOpenListener {
   private static final byte[] X_FORWARDED_HOST_LINE = Heads.ascii("X-Forwarded-Host: ");
   private static final byte[] X_REQUEST_ID_LINE = Heads.ascii("X-Request-Id: ");
   private static final byte[] CONNECTION_CLOSE_LINE = Heads.ascii("Connection: close\r\n");
+  private static final byte[] REQUEST_LINE_END = Heads.ascii(" HTTP/1.1\r\n");
+  private static final byte[] COLON_SPACE = Heads.ascii(": ");
+
+  /**
+   * Fields of an HTTP/2 stream's request that its HTTP/1.1 request to the backend leaves out:
+   * connection-specific ones, and the forwarded ones the relay writes itself.
+   */
+  private static final Set<HttpString> STREAM_DROPPED =
+      Set.of(
+          Headers.CONNECTION,
+          new HttpString("Keep-Alive"),
+          new HttpString("Proxy-Connection"),
+          Headers.TE,
+          Headers.TRANSFER_ENCODING,
+          Headers.UPGRADE,
+          Headers.X_FORWARDED_HOST,
+          Headers.X_FORWARDED_PROTO,
+          Headers.X_FORWARDED_SERVER,
+          Headers.X_FORWARDED_PORT);
 
   private static final OptionMap BACKEND_OPTIONS = OptionMap.create(Options.TCP_NODELAY, true);
 
@@ -129,7 +158,7 @@ final class H1Relay implements DelegateOpenListener {
    * @param maxBody the largest request body; larger ones go to Undertow, which answers 413
    * @param requestTimeoutNanos whole request; a backend that has not answered by then gets 504
    * @param trusted peers whose forwarded headers Undertow's chain handles
-   * @param maxConnections per backend; beyond, requests wait for one
+   * @param maxConnections per backend, over all IO threads; beyond, requests wait for one
    * @param queuePerThread requests that may wait per backend and IO thread; beyond, 503
    * @param queueTimeoutNanos how long a request waits for a connection before 503
    */
@@ -179,6 +208,7 @@ final class H1Relay implements DelegateOpenListener {
   private volatile State state;
   private final LbMeters meters;
   private final Ticker ticker;
+  private final XnioWorker worker;
   private final Loop[] loops;
   private final byte[] proto;
 
@@ -188,10 +218,33 @@ final class H1Relay implements DelegateOpenListener {
   private final ConcurrentHashMap<Upstream, InetSocketAddress> addresses =
       new ConcurrentHashMap<>();
 
-  /** Open connections per backend, over all IO threads: {@code pool.max-connections} caps it. */
-  private final ConcurrentHashMap<Upstream, AtomicInteger> open = new ConcurrentHashMap<>();
+  /** Connections and waiting requests per backend, over all IO threads. */
+  private final ConcurrentHashMap<Upstream, Slots> slots = new ConcurrentHashMap<>();
+
+  /**
+   * A backend's share of the relay's pool: {@code pool.max-connections} caps {@link #open} over all
+   * IO threads; {@link #waiting} counts the requests queued for one on any thread.
+   */
+  private static final class Slots {
+    final AtomicInteger open = new AtomicInteger();
+    final AtomicInteger waiting = new AtomicInteger();
+
+    /** Counts one more connection, unless {@code max} are open. */
+    boolean reserve(int max) {
+      while (true) {
+        int n = open.get();
+        if (n >= max) {
+          return false;
+        }
+        if (open.compareAndSet(n, n + 1)) {
+          return true;
+        }
+      }
+    }
+  }
 
   private final Counter handoffs;
+  private final Counter streams;
 
   H1Relay(
       DelegateOpenListener undertow,
@@ -210,9 +263,17 @@ final class H1Relay implements DelegateOpenListener {
                     + " request it does not serve itself")
             .tag("listener", tap.name())
             .register(registry);
+    this.streams =
+        Counter.builder("foobar.lb.relay.streams")
+            .description(
+                "HTTP/2 streams the lb's relay sent to backends over its own connections, instead"
+                    + " of Undertow's proxy")
+            .tag("listener", tap.name())
+            .register(registry);
     this.tap = tap;
     this.meters = meters;
     this.ticker = ticker;
+    this.worker = worker;
     this.loops = new Loop[worker.getIoThreadCount()];
     this.proto = Heads.ascii(https ? "https" : "http");
     this.defaultPort = Heads.ascii(https ? "443" : "80");
@@ -272,6 +333,24 @@ final class H1Relay implements DelegateOpenListener {
     client.start();
   }
 
+  /**
+   * Serves {@code exchange}, a request that came through Undertow's chain of this (HTTPS) listener
+   * up to the lb's front handler: an HTTP/2 stream without a body, from a peer that is not a
+   * trusted proxy, goes to a backend over the relay's connections; anything else to {@code proxy},
+   * Undertow's proxy, which also takes a stream whose backend failed before answering.
+   */
+  void stream(HttpServerExchange exchange, HttpHandler proxy) throws Exception {
+    if (!Http2Requests.withoutBody(exchange)
+        || Boolean.TRUE.equals(exchange.getAttachment(FrontHandler.TRUSTED_PEER))
+        || !state.settings.active()) {
+      proxy.handleRequest(exchange);
+      return;
+    }
+    Stream s = new Stream(loop(exchange.getIoThread()), exchange, proxy);
+    // the exchange stays open when this returns: the stream ends it
+    exchange.dispatch(SameThreadExecutor.INSTANCE, s::start);
+  }
+
   private static boolean trusted(Settings settings, InetAddress address) {
     for (Cidr c : settings.trusted()) {
       if (c.contains(address)) {
@@ -292,8 +371,18 @@ final class H1Relay implements DelegateOpenListener {
     return loop;
   }
 
-  private AtomicInteger open(Upstream u) {
-    return open.computeIfAbsent(u, x -> new AtomicInteger());
+  private Slots slots(Upstream u) {
+    return slots.computeIfAbsent(u, x -> new Slots());
+  }
+
+  /** Runs {@code task} on each IO thread but {@code here}'s, with that thread's loop. */
+  private void elsewhere(Loop here, Consumer<Loop> task) {
+    for (int i = 0; i < loops.length; i++) {
+      if (i != here.thread.getNumber()) {
+        XnioIoThread thread = worker.getIoThread(i);
+        thread.execute(() -> task.accept(loop(thread)));
+      }
+    }
   }
 
   private InetSocketAddress address(Upstream u) {
@@ -341,14 +430,17 @@ final class H1Relay implements DelegateOpenListener {
     undertow.closeConnections();
   }
 
-  /** One IO thread's scratch buffers, idle backend connections and client connections. */
+  /**
+   * One IO thread's scratch buffers, idle backend connections, and requests: relayed client
+   * connections for their whole life, HTTP/2 streams while they wait for their response.
+   */
   private final class Loop implements Runnable {
     final XnioIoThread thread;
     final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER);
     final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
     final IdentityHashMap<Upstream, ArrayDeque<Backend>> idle = new IdentityHashMap<>();
-    final IdentityHashMap<Upstream, ArrayDeque<Client>> waiting = new IdentityHashMap<>();
-    final ArrayList<Client> clients = new ArrayList<>();
+    final IdentityHashMap<Upstream, ArrayDeque<Request>> waiting = new IdentityHashMap<>();
+    final ArrayList<Request> requests = new ArrayList<>();
 
     Loop(XnioIoThread thread) {
       this.thread = thread;
@@ -367,58 +459,84 @@ final class H1Relay implements DelegateOpenListener {
       return null;
     }
 
-    ArrayDeque<Client> waiting(Upstream u) {
+    ArrayDeque<Request> waiting(Upstream u) {
       return waiting.computeIfAbsent(u, x -> new ArrayDeque<>());
     }
 
-    /** The next request waiting for a connection to {@code u}, if any. */
-    Client nextWaiting(Upstream u) {
-      ArrayDeque<Client> q = waiting.get(u);
-      return q == null ? null : q.pollFirst();
-    }
-
-    /** A connection to {@code u} closed: a waiting request may open a new one. */
-    void slotFreed(Upstream u) {
-      Client c = nextWaiting(u);
+    /** The next request waiting here for a connection to {@code u}, no longer queued; or null. */
+    Request nextWaiting(Upstream u) {
+      ArrayDeque<Request> q = waiting.get(u);
+      Request c = q == null ? null : q.pollFirst();
       if (c != null) {
         c.queued = false;
-        c.connect(u);
+        slots(u).waiting.decrementAndGet();
+      }
+      return c;
+    }
+
+    /**
+     * A connection to {@code u} of this thread closed: a request waiting here opens a new one; with
+     * none waiting here, one waiting on another thread may.
+     */
+    void slotFreed(Upstream u) {
+      ArrayDeque<Request> q = waiting.get(u);
+      if (q != null && !q.isEmpty()) {
+        wake(u);
+      } else if (slots(u).waiting.get() > 0) {
+        elsewhere(this, l -> l.wake(u));
       }
     }
 
-    void add(Client c) {
-      c.index = clients.size();
-      clients.add(c);
+    /** The first request waiting here for {@code u} opens a connection, if the cap allows one. */
+    void wake(Upstream u) {
+      ArrayDeque<Request> q = waiting.get(u);
+      if (q != null && !q.isEmpty() && slots(u).reserve(state.settings.maxConnections())) {
+        nextWaiting(u).connect(u);
+      }
     }
 
-    void remove(Client c) {
+    /** Closes an idle connection to {@code u}, when a request waits for one on another thread. */
+    void shedIdle(Upstream u) {
+      ArrayDeque<Backend> q = idle.get(u);
+      if (q != null && !q.isEmpty() && slots(u).waiting.get() > 0) {
+        // its close frees the slot for the waiting thread (slotFreed)
+        q.pollFirst().close();
+      }
+    }
+
+    void add(Request c) {
+      c.index = requests.size();
+      requests.add(c);
+    }
+
+    void remove(Request c) {
       int i = c.index;
       if (i < 0) {
         return;
       }
-      Client last = clients.remove(clients.size() - 1);
+      Request last = requests.remove(requests.size() - 1);
       if (last != c) {
-        clients.set(i, last);
+        requests.set(i, last);
         last.index = i;
       }
       c.index = -1;
     }
 
-    /** Timeouts: requests past the request timeout, idle clients, idle backend connections. */
+    /** Timeouts: requests past the request timeout, idle requests, idle backend connections. */
     @Override
     public void run() {
       long now = ticker.read();
       long queueTimeout = state.settings.queueTimeoutNanos();
       long idleNanos = tap.limits().idleTimeout().toNanos();
-      for (int i = clients.size() - 1; i >= 0; i--) {
-        if (i < clients.size()) {
-          clients.get(i).sweep(now, idleNanos);
+      for (int i = requests.size() - 1; i >= 0; i--) {
+        if (i < requests.size()) {
+          requests.get(i).sweep(now, idleNanos);
         }
       }
-      for (ArrayDeque<Client> q : waiting.values()) {
+      for (var e : waiting.entrySet()) {
+        ArrayDeque<Request> q = e.getValue();
         while (!q.isEmpty() && now - q.peekFirst().queuedSince > queueTimeout) {
-          Client c = q.pollFirst();
-          c.queued = false;
+          Request c = nextWaiting(e.getKey());
           c.upstream.inFlight().decrementAndGet();
           c.answer(503);
         }
@@ -431,34 +549,54 @@ final class H1Relay implements DelegateOpenListener {
     }
   }
 
-  /** A client connection served by the relay. */
-  private final class Client {
+  /**
+   * Writes {@code X-Forwarded-Proto}, {@code -Server}, {@code -Port} and {@code -Host} to {@code
+   * out}, from the {@code Host} value at {@code [hostFrom, hostTo)} of {@code b} (which may be
+   * {@code out}, before its position).
+   */
+  private void forwarded(ByteBuffer out, ByteBuffer b, int hostFrom, int hostTo) {
+    out.put(X_FORWARDED_PROTO_LINE).put(proto).put(CRLF);
+    int colon = -1;
+    if (b.get(hostFrom) != '[') {
+      colon = Heads.indexOf(b, (byte) ':', hostFrom, hostTo);
+    } else {
+      int close = Heads.indexOf(b, (byte) ']', hostFrom, hostTo);
+      if (close > 0 && close + 1 < hostTo && b.get(close + 1) == ':') {
+        colon = close + 1;
+      }
+    }
+    out.put(X_FORWARDED_SERVER_LINE);
+    Heads.copy(b, hostFrom, colon < 0 ? hostTo : colon, out);
+    out.put(CRLF);
+    out.put(X_FORWARDED_PORT_LINE);
+    if (colon < 0) {
+      out.put(defaultPort);
+    } else {
+      Heads.copy(b, colon + 1, hostTo, out);
+    }
+    out.put(CRLF);
+    out.put(X_FORWARDED_HOST_LINE);
+    Heads.copy(b, hostFrom, hostTo, out);
+    out.put(CRLF);
+  }
+
+  /**
+   * A request that backend connections serve: the request in flight on a relayed client connection
+   * ({@link Client}) or an HTTP/2 stream of Undertow's listener ({@link Stream}). Picks the
+   * backend, waits for or opens a connection to it, retries once on a fresh connection when a
+   * kept-alive one turns out closed, and follows the response's framing; the subclass says where
+   * the response goes.
+   */
+  private abstract class Request {
     final Loop loop;
-    final StreamConnection connection;
-    final ConduitStreamSourceChannel source;
-    final ConduitStreamSinkChannel sink;
-    final InetAddress peer;
-    final byte[] peerText;
     int index = -1;
-    boolean counted;
-    boolean closed;
-    boolean closeAfter;
-    long lastActive;
-
-    /** Client bytes read but not yet served (pipelined requests), read mode. */
-    ByteBuffer pending;
-
-    /** Response bytes the client has not taken yet, read mode. */
-    ByteBuffer unsent;
-
-    // the request in flight
     State st;
     boolean busy;
     HttpString method;
     boolean headRequest;
     boolean idempotent;
     boolean json;
-    byte[] original;
+    boolean closeAfter;
     byte[] request;
     String requestId;
     long start;
@@ -470,8 +608,439 @@ final class H1Relay implements DelegateOpenListener {
     long queuedSince;
     int status;
 
-    Client(Loop loop, StreamConnection connection, InetAddress peer) {
+    /** The status of the response head being read (a 1xx is interim). */
+    int headStatus;
+
+    Request(Loop loop) {
       this.loop = loop;
+    }
+
+    /** Gives the request to Undertow's proxy, which retries it elsewhere or answers 502/503. */
+    abstract void handBack();
+
+    /** Answers the request with the lb's own page for {@code code} (502, 503 or 504). */
+    abstract void answer(int code);
+
+    /**
+     * Ends a response that started and cannot be finished: the client must not take it as whole.
+     */
+    abstract void abort();
+
+    /** Timeouts, from the loop's sweep. */
+    abstract void sweep(long now, long idleNanos);
+
+    /**
+     * Takes the status line {@code [from, lineEnd)} of a response head whose status is {@code
+     * code}.
+     */
+    abstract void statusLine(ByteBuffer src, int from, int lineEnd);
+
+    /**
+     * Takes the header line {@code [line, eol)} with name {@code [line, colon)} and value {@code
+     * [v, ve)}; false when the head grew too large.
+     */
+    abstract boolean header(ByteBuffer src, int line, int colon, int v, int ve, int eol);
+
+    /** Whether the field named {@code [line, colon)}, of {@code length} bytes, stays out. */
+    abstract boolean dropped(ByteBuffer src, int line, int colon, int length);
+
+    /** The head is read: a final one ({@link #status} set) or an interim one. */
+    abstract void headDone(boolean interim);
+
+    /** Passes an interim (1xx) head on; false when the client has not taken it all. */
+    abstract boolean interim();
+
+    /**
+     * Passes {@code [from, to)} of the body on (with the final head first, when {@code headOut});
+     * false when the client has not taken it all.
+     */
+    abstract boolean body(
+        Backend b, ByteBuffer src, int from, int to, boolean headOut, boolean done);
+
+    /** Where the data of a chunked body goes, without its framing; null to pass the framing on. */
+    abstract Heads.Data dechunked();
+
+    /** The response was passed on whole, {@code nanos} after the request began. */
+    abstract void finished(long nanos);
+
+    /** Sends the request in {@code bytes} (read mode) to a backend not in {@code tried}. */
+    void dispatch(ByteBuffer bytes, List<Upstream> tried) {
+      Optional<Upstream> picked = st.route.balancer().pick(tried);
+      if (picked.isEmpty() || !serves(st.route, picked.get())) {
+        handBack();
+        return;
+      }
+      Upstream u = picked.get();
+      upstream = u;
+      responseStarted = false;
+      status = 0;
+      u.inFlight().incrementAndGet();
+      Backend b = loop.takeIdle(u);
+      if (b != null) {
+        b.attach(this, true);
+        b.send(bytes);
+        return;
+      }
+      Slots slots = slots(u);
+      if (!slots.reserve(st.settings.maxConnections())) {
+        ArrayDeque<Request> q = loop.waiting(u);
+        if (q.size() >= st.settings.queuePerThread()) {
+          u.inFlight().decrementAndGet();
+          answer(503);
+          return;
+        }
+        queued = true;
+        queuedSince = ticker.read();
+        q.addLast(this);
+        slots.waiting.incrementAndGet();
+        // another IO thread may hold the connections idle: it closes one so that this thread can
+        // open it
+        elsewhere(loop, l -> l.shedIdle(u));
+        return;
+      }
+      connect(u);
+    }
+
+    /** Opens a new backend connection for the request in flight, in a slot already reserved. */
+    void connect(Upstream u) {
+      Backend b = new Backend(loop, u);
+      b.attach(this, false);
+      backend = b;
+      IoFuture<? extends StreamConnection> future =
+          "https".equals(u.url().getScheme())
+              ? st.route
+                  .upstreamTls()
+                  .orElseThrow()
+                  .openSslConnection(loop.thread, address(u), null, TLS_BACKEND_OPTIONS)
+              : loop.thread.openStreamConnection(address(u), null, BACKEND_OPTIONS);
+      future.addNotifier(
+          new IoFuture.HandlingNotifier<StreamConnection, Backend>() {
+            @Override
+            public void handleDone(StreamConnection connection, Backend backend) {
+              backend.connected(connection);
+            }
+
+            @Override
+            public void handleFailed(IOException e, Backend backend) {
+              backend.connectFailed(e);
+            }
+
+            @Override
+            public void handleCancelled(Backend backend) {
+              backend.connectFailed(new IOException("cancelled"));
+            }
+          },
+          b);
+    }
+
+    /**
+     * Response bytes from the backend, in {@code in} (read mode, the loop's scratch).
+     *
+     * @return false when the backend connection must not be read any further now
+     */
+    boolean response(Backend b, ByteBuffer in) {
+      ByteBuffer src = in;
+      int from = in.position();
+      boolean headOut = false;
+      while (!b.headDone) {
+        if (b.head != null) {
+          b.head = append(b.head, src);
+          src = b.head;
+          from = src.position();
+        }
+        int end = Heads.headEnd(src, from, src.limit());
+        if (end < 0) {
+          if (b.head == null) {
+            b.head = append(null, src);
+          }
+          if (b.head.remaining() > MAX_RESPONSE_HEAD) {
+            backendFailed(b, "response head too large");
+            return false;
+          }
+          return true;
+        }
+        if (!responseHead(b, src, from, end)) {
+          backendFailed(b, "malformed response head");
+          return false;
+        }
+        src.position(end);
+        b.head = null;
+        from = end;
+        if (!b.headDone) {
+          // an interim response (1xx): its final response follows
+          if (!interim()) {
+            b.source.suspendReads();
+            return false;
+          }
+        } else {
+          headOut = true;
+        }
+      }
+      int to = src.limit();
+      int taken;
+      boolean done;
+      switch (b.mode) {
+        case BODY_NONE -> {
+          taken = 0;
+          done = true;
+        }
+        case BODY_LENGTH -> {
+          taken = (int) Math.min(b.remaining, to - from);
+          b.remaining -= taken;
+          done = b.remaining == 0;
+        }
+        case BODY_CHUNKED -> {
+          int r = b.chunked.scan(src, from, to, dechunked());
+          if (r == -2) {
+            backendFailed(b, "malformed chunked body");
+            return false;
+          }
+          taken = r < 0 ? to - from : r - from;
+          done = r >= 0;
+        }
+        default -> {
+          taken = to - from;
+          done = false;
+        }
+      }
+      if (from + taken < to) {
+        // more than the response: the connection is out of step
+        b.reusable = false;
+      }
+      boolean flushed = body(b, src, from, from + taken, headOut, done);
+      if (!busy || backend != b) {
+        // the client went away while taking it
+        return false;
+      }
+      if (done) {
+        complete(b);
+        return false;
+      }
+      if (!flushed) {
+        b.source.suspendReads();
+        return false;
+      }
+      return true;
+    }
+
+    /** Reads the response head in {@code [from, end)} and passes it to the subclass. */
+    private boolean responseHead(Backend b, ByteBuffer src, int from, int end) {
+      int lineEnd = Heads.indexOf(src, (byte) '\r', from, end);
+      if (lineEnd - from < 12 || src.get(from + 8) != ' ') {
+        return false;
+      }
+      boolean http11 = Heads.equalsLower(src, from, from + 8, HTTP_1_1_LOWER);
+      if (!http11 && !Heads.equalsLower(src, from, from + 8, HTTP_1_0_LOWER)) {
+        return false;
+      }
+      long code = Heads.decimal(src, from + 9, from + 12);
+      if (code < 100 || code > 599 || code == 101) {
+        return false;
+      }
+      headStatus = (int) code;
+      statusLine(src, from, lineEnd);
+      long length = -1;
+      boolean chunked = false;
+      boolean otherCoding = false;
+      boolean keepAlive = http11;
+      int line = lineEnd + 2;
+      while (line < end - 2) {
+        int eol = Heads.indexOf(src, (byte) '\r', line, end);
+        if (eol < 0) {
+          return false;
+        }
+        int colon = Heads.indexOf(src, (byte) ':', line, eol);
+        if (colon <= line) {
+          return false;
+        }
+        int v = colon + 1;
+        while (v < eol && (src.get(v) == ' ' || src.get(v) == '\t')) {
+          v++;
+        }
+        int ve = eol;
+        while (ve > v && (src.get(ve - 1) == ' ' || src.get(ve - 1) == '\t')) {
+          ve--;
+        }
+        boolean keep = true;
+        switch (colon - line) {
+          case 10 -> {
+            if (Heads.equalsLower(src, line, colon, CONNECTION)) {
+              if (Heads.hasToken(src, v, ve, CLOSE)) {
+                keepAlive = false;
+              } else if (Heads.hasToken(src, v, ve, KEEP_ALIVE)) {
+                keepAlive = true;
+              }
+              keep = false;
+            } else if (Heads.equalsLower(src, line, colon, KEEP_ALIVE)) {
+              keep = false;
+            }
+          }
+          case 12 -> keep = !Heads.equalsLower(src, line, colon, X_REQUEST_ID);
+          case 14 -> {
+            if (Heads.equalsLower(src, line, colon, CONTENT_LENGTH)) {
+              long l = Heads.decimal(src, v, ve);
+              if (l < 0 || (length >= 0 && l != length)) {
+                return false;
+              }
+              length = l;
+            }
+          }
+          case 16 -> keep = !Heads.equalsLower(src, line, colon, PROXY_CONNECTION);
+          case 17 -> {
+            if (Heads.equalsLower(src, line, colon, TRANSFER_ENCODING)) {
+              if (Heads.hasToken(src, v, ve, CHUNKED)) {
+                chunked = true;
+              } else {
+                otherCoding = true;
+              }
+            }
+          }
+          case 25 ->
+              keep =
+                  st.hstsLine == null
+                      || !Heads.equalsLower(src, line, colon, STRICT_TRANSPORT_SECURITY);
+          default -> {}
+        }
+        if (keep
+            && !dropped(src, line, colon, colon - line)
+            && !header(src, line, colon, v, ve, eol)) {
+          return false;
+        }
+        line = eol + 2;
+      }
+      if (headStatus < 200) {
+        headDone(true);
+        return true;
+      }
+      status = headStatus;
+      b.headDone = true;
+      b.reusable = keepAlive;
+      if (headRequest || status == 204 || status == 304) {
+        b.mode = BODY_NONE;
+      } else if (chunked && !otherCoding) {
+        b.mode = BODY_CHUNKED;
+        b.chunked.reset();
+      } else if (otherCoding || length < 0) {
+        b.mode = BODY_UNTIL_CLOSE;
+        b.reusable = false;
+        closeAfter = true;
+      } else {
+        b.mode = BODY_LENGTH;
+        b.remaining = length;
+      }
+      headDone(false);
+      responseStarted = true;
+      return true;
+    }
+
+    /** The response of the request in flight is complete. */
+    void complete(Backend b) {
+      long nanos = ticker.read() - start;
+      Upstream u = upstream;
+      u.inFlight().decrementAndGet();
+      meters.answered(u, status, nanos);
+      busy = false;
+      backend = null;
+      b.release();
+      finished(nanos);
+    }
+
+    /**
+     * The backend connection of the request in flight failed ({@code reason}): the request goes to
+     * another backend when nothing of its response has reached the client.
+     */
+    void backendFailed(Backend b, String reason) {
+      boolean reused = b.reused;
+      boolean answered = b.headDone || b.head != null;
+      b.close();
+      if (!busy || backend != b) {
+        return;
+      }
+      backend = null;
+      Upstream u = upstream;
+      if (reused && !answered && !freshRetried && !responseStarted) {
+        // a kept-alive connection the backend had closed: once more on a new one, not its fault
+        freshRetried = true;
+        slots(u).open.incrementAndGet();
+        connect(u);
+        return;
+      }
+      u.inFlight().decrementAndGet();
+      meters.failed(u, reason);
+      if (responseStarted) {
+        abort();
+        return;
+      }
+      if (idempotent || !b.sent) {
+        handBack();
+        return;
+      }
+      answer(502);
+    }
+
+    /** The request timeout passed: 504, or the response cut off when it had started. */
+    void timedOut() {
+      Backend b = backend;
+      Upstream u = upstream;
+      backend = null;
+      if (b != null) {
+        b.close();
+      }
+      if (u != null) {
+        u.inFlight().decrementAndGet();
+        meters.answered(u, 504, ticker.read() - start);
+      }
+      if (responseStarted) {
+        abort();
+        return;
+      }
+      answer(504);
+    }
+
+    /** The client went away: the backend connection of the request in flight is closed. */
+    void cancel() {
+      if (queued) {
+        queued = false;
+        if (loop.waiting(upstream).remove(this)) {
+          slots(upstream).waiting.decrementAndGet();
+        }
+      }
+      if (busy) {
+        busy = false;
+        Backend b = backend;
+        backend = null;
+        if (b != null) {
+          b.close();
+        }
+        if (upstream != null) {
+          upstream.inFlight().decrementAndGet();
+        }
+      }
+    }
+  }
+
+  /** A client connection served by the relay, and the request in flight on it. */
+  private final class Client extends Request {
+    final StreamConnection connection;
+    final ConduitStreamSourceChannel source;
+    final ConduitStreamSinkChannel sink;
+    final InetAddress peer;
+    final byte[] peerText;
+    boolean counted;
+    boolean closed;
+    long lastActive;
+
+    /** Client bytes read but not yet served (pipelined requests), read mode. */
+    ByteBuffer pending;
+
+    /** Response bytes the client has not taken yet, read mode. */
+    ByteBuffer unsent;
+
+    /** The request in flight as the client sent it, for Undertow when the relay gives it back. */
+    byte[] original;
+
+    Client(Loop loop, StreamConnection connection, InetAddress peer) {
+      super(loop);
       this.connection = connection;
       this.source = connection.getSourceChannel();
       this.sink = connection.getSinkChannel();
@@ -783,102 +1352,111 @@ final class H1Relay implements DelegateOpenListener {
         out.put((byte) ',');
       }
       out.put(peerText).put(CRLF);
-      out.put(X_FORWARDED_PROTO_LINE).put(proto).put(CRLF);
-      int colon = -1;
-      if (b.get(hostFrom) != '[') {
-        colon = Heads.indexOf(b, (byte) ':', hostFrom, hostTo);
-      } else {
-        int close = Heads.indexOf(b, (byte) ']', hostFrom, hostTo);
-        if (close > 0 && close + 1 < hostTo && b.get(close + 1) == ':') {
-          colon = close + 1;
-        }
-      }
-      out.put(X_FORWARDED_SERVER_LINE);
-      Heads.copy(b, hostFrom, colon < 0 ? hostTo : colon, out);
-      out.put(CRLF);
-      out.put(X_FORWARDED_PORT_LINE);
-      if (colon < 0) {
-        out.put(defaultPort);
-      } else {
-        Heads.copy(b, colon + 1, hostTo, out);
-      }
-      out.put(CRLF);
-      out.put(X_FORWARDED_HOST_LINE);
-      Heads.copy(b, hostFrom, hostTo, out);
-      out.put(CRLF);
+      forwarded(out, b, hostFrom, hostTo);
       requestId = RequestIds.next();
       out.put(X_REQUEST_ID_LINE).put(requestId.getBytes(StandardCharsets.ISO_8859_1)).put(CRLF);
       out.put(CRLF);
       return true;
     }
 
-    /** Sends the request in {@code bytes} (read mode) to a backend not in {@code tried}. */
-    void dispatch(ByteBuffer bytes, List<Upstream> tried) {
-      Optional<Upstream> picked = st.route.balancer().pick(tried);
-      if (picked.isEmpty() || !serves(st.route, picked.get())) {
-        handBack();
-        return;
-      }
-      Upstream u = picked.get();
-      upstream = u;
-      responseStarted = false;
-      status = 0;
-      u.inFlight().incrementAndGet();
-      Backend b = loop.takeIdle(u);
-      if (b != null) {
-        b.attach(this, true);
-        b.send(bytes);
-        return;
-      }
-      if (open(u).get() >= st.settings.maxConnections()) {
-        ArrayDeque<Client> q = loop.waiting(u);
-        if (q.size() >= st.settings.queuePerThread()) {
-          u.inFlight().decrementAndGet();
-          answer(503);
-          return;
-        }
-        queued = true;
-        queuedSince = ticker.read();
-        q.addLast(this);
-        return;
-      }
-      connect(u);
+    @Override
+    void statusLine(ByteBuffer src, int from, int lineEnd) {
+      ByteBuffer out = loop.out;
+      out.clear();
+      out.put(HTTP_1_1);
+      Heads.copy(src, from + 8, lineEnd + 2, out);
     }
 
-    /** Opens a new backend connection for the request in flight. */
-    void connect(Upstream u) {
-      open(u).incrementAndGet();
-      Backend b = new Backend(loop, u);
-      b.attach(this, false);
-      backend = b;
-      IoFuture<? extends StreamConnection> future =
-          "https".equals(u.url().getScheme())
-              ? st.route
-                  .upstreamTls()
-                  .orElseThrow()
-                  .openSslConnection(loop.thread, address(u), null, TLS_BACKEND_OPTIONS)
-              : loop.thread.openStreamConnection(address(u), null, BACKEND_OPTIONS);
-      future.addNotifier(
-          new IoFuture.HandlingNotifier<StreamConnection, Backend>() {
-            @Override
-            public void handleDone(StreamConnection connection, Backend backend) {
-              backend.connected(connection);
-            }
+    @Override
+    boolean dropped(ByteBuffer src, int line, int colon, int length) {
+      return false;
+    }
 
-            @Override
-            public void handleFailed(IOException e, Backend backend) {
-              backend.connectFailed(e);
-            }
+    @Override
+    boolean header(ByteBuffer src, int line, int colon, int v, int ve, int eol) {
+      ByteBuffer out = loop.out;
+      if (out.remaining() < eol + 2 - line + 512) {
+        return false;
+      }
+      Heads.copy(src, line, eol + 2, out);
+      return true;
+    }
 
-            @Override
-            public void handleCancelled(Backend backend) {
-              backend.connectFailed(new IOException("cancelled"));
-            }
-          },
-          b);
+    @Override
+    void headDone(boolean interim) {
+      ByteBuffer out = loop.out;
+      if (!interim) {
+        if (st.hstsLine != null) {
+          out.put(st.hstsLine);
+        }
+        out.put(X_REQUEST_ID_LINE).put(requestId.getBytes(StandardCharsets.ISO_8859_1)).put(CRLF);
+        if (closeAfter || tap.draining()) {
+          closeAfter = true;
+          out.put(CONNECTION_CLOSE_LINE);
+        }
+      }
+      out.put(CRLF).flip();
+    }
+
+    @Override
+    boolean interim() {
+      return write(loop.out);
+    }
+
+    @Override
+    Heads.Data dechunked() {
+      return null;
+    }
+
+    @Override
+    boolean body(Backend b, ByteBuffer src, int from, int to, boolean headOut, boolean done) {
+      ByteBuffer out = loop.out;
+      boolean flushed = true;
+      if (headOut && out.limit() + (to - from) <= out.capacity()) {
+        // head and body in one write
+        out.position(out.limit()).limit(out.capacity());
+        Heads.copy(src, from, to, out);
+        out.flip();
+        flushed = write(out);
+      } else {
+        if (headOut) {
+          flushed = write(out);
+        }
+        if (to > from && !closed) {
+          ByteBuffer body = src.duplicate();
+          body.limit(to).position(from);
+          flushed = write(body);
+        }
+      }
+      return flushed;
+    }
+
+    @Override
+    void finished(long nanos) {
+      tap.end(method, status, nanos);
+      lastActive = ticker.read();
+      if (closeAfter) {
+        if (unsent == null) {
+          close();
+        }
+        return;
+      }
+      if (unsent != null) {
+        // the rest waits for the client to take the response
+        return;
+      }
+      next();
+    }
+
+    @Override
+    void abort() {
+      tap.end(method, status, ticker.read() - start);
+      busy = false;
+      close();
     }
 
     /** Gives the connection to Undertow with the request in flight and what follows it. */
+    @Override
     void handBack() {
       busy = false;
       tap.cancel();
@@ -914,262 +1492,6 @@ final class H1Relay implements DelegateOpenListener {
       undertow.handleEvent(connection, extra);
     }
 
-    /**
-     * Response bytes from the backend, in {@code in} (read mode, the loop's scratch).
-     *
-     * @return false when the backend connection must not be read any further now
-     */
-    boolean response(Backend b, ByteBuffer in) {
-      ByteBuffer src = in;
-      int from = in.position();
-      ByteBuffer out = loop.out;
-      boolean headOut = false;
-      while (!b.headDone) {
-        if (b.head != null) {
-          b.head = append(b.head, src);
-          src = b.head;
-          from = src.position();
-        }
-        int end = Heads.headEnd(src, from, src.limit());
-        if (end < 0) {
-          if (b.head == null) {
-            b.head = append(null, src);
-          }
-          if (b.head.remaining() > MAX_RESPONSE_HEAD) {
-            backendFailed(b, "response head too large");
-            return false;
-          }
-          return true;
-        }
-        if (!responseHead(b, src, from, end)) {
-          backendFailed(b, "malformed response head");
-          return false;
-        }
-        src.position(end);
-        b.head = null;
-        from = end;
-        if (!b.headDone) {
-          // an interim response (1xx): its final response follows
-          if (!write(out)) {
-            b.source.suspendReads();
-            return false;
-          }
-        } else {
-          headOut = true;
-        }
-      }
-      int to = src.limit();
-      int taken;
-      boolean done;
-      switch (b.mode) {
-        case BODY_NONE -> {
-          taken = 0;
-          done = true;
-        }
-        case BODY_LENGTH -> {
-          taken = (int) Math.min(b.remaining, to - from);
-          b.remaining -= taken;
-          done = b.remaining == 0;
-        }
-        case BODY_CHUNKED -> {
-          int r = b.chunked.scan(src, from, to);
-          if (r == -2) {
-            backendFailed(b, "malformed chunked body");
-            return false;
-          }
-          taken = r < 0 ? to - from : r - from;
-          done = r >= 0;
-        }
-        default -> {
-          taken = to - from;
-          done = false;
-        }
-      }
-      if (from + taken < to) {
-        // more than the response: the connection is out of step
-        b.reusable = false;
-      }
-      boolean flushed = true;
-      if (headOut && out.limit() + taken <= out.capacity()) {
-        // head and body in one write
-        out.position(out.limit()).limit(out.capacity());
-        Heads.copy(src, from, from + taken, out);
-        out.flip();
-        flushed = write(out);
-      } else {
-        if (headOut) {
-          flushed = write(out);
-        }
-        if (taken > 0) {
-          ByteBuffer body = src.duplicate();
-          body.limit(from + taken).position(from);
-          flushed = write(body);
-        }
-      }
-      if (done) {
-        complete(b);
-        return false;
-      }
-      if (!flushed) {
-        b.source.suspendReads();
-        return false;
-      }
-      return true;
-    }
-
-    /**
-     * Reads the response head in {@code [from, end)} and writes the head the client gets into
-     * loop.out (read mode).
-     */
-    private boolean responseHead(Backend b, ByteBuffer src, int from, int end) {
-      int lineEnd = Heads.indexOf(src, (byte) '\r', from, end);
-      if (lineEnd - from < 12 || src.get(from + 8) != ' ') {
-        return false;
-      }
-      boolean http11 = Heads.equalsLower(src, from, from + 8, HTTP_1_1_LOWER);
-      if (!http11 && !Heads.equalsLower(src, from, from + 8, HTTP_1_0_LOWER)) {
-        return false;
-      }
-      long code = Heads.decimal(src, from + 9, from + 12);
-      if (code < 100 || code > 599) {
-        return false;
-      }
-      int statusCode = (int) code;
-      ByteBuffer out = loop.out;
-      out.clear();
-      out.put(HTTP_1_1);
-      Heads.copy(src, from + 8, lineEnd + 2, out);
-      long length = -1;
-      boolean chunked = false;
-      boolean otherCoding = false;
-      boolean keepAlive = http11;
-      int line = lineEnd + 2;
-      while (line < end - 2) {
-        int eol = Heads.indexOf(src, (byte) '\r', line, end);
-        if (eol < 0) {
-          return false;
-        }
-        int colon = Heads.indexOf(src, (byte) ':', line, eol);
-        if (colon <= line) {
-          return false;
-        }
-        int v = colon + 1;
-        while (v < eol && (src.get(v) == ' ' || src.get(v) == '\t')) {
-          v++;
-        }
-        int ve = eol;
-        while (ve > v && (src.get(ve - 1) == ' ' || src.get(ve - 1) == '\t')) {
-          ve--;
-        }
-        boolean keep = true;
-        switch (colon - line) {
-          case 10 -> {
-            if (Heads.equalsLower(src, line, colon, CONNECTION)) {
-              if (Heads.hasToken(src, v, ve, CLOSE)) {
-                keepAlive = false;
-              } else if (Heads.hasToken(src, v, ve, KEEP_ALIVE)) {
-                keepAlive = true;
-              }
-              keep = false;
-            } else if (Heads.equalsLower(src, line, colon, KEEP_ALIVE)) {
-              keep = false;
-            }
-          }
-          case 12 -> keep = !Heads.equalsLower(src, line, colon, X_REQUEST_ID);
-          case 14 -> {
-            if (Heads.equalsLower(src, line, colon, CONTENT_LENGTH)) {
-              long l = Heads.decimal(src, v, ve);
-              if (l < 0 || (length >= 0 && l != length)) {
-                return false;
-              }
-              length = l;
-            }
-          }
-          case 16 -> keep = !Heads.equalsLower(src, line, colon, PROXY_CONNECTION);
-          case 17 -> {
-            if (Heads.equalsLower(src, line, colon, TRANSFER_ENCODING)) {
-              if (Heads.hasToken(src, v, ve, CHUNKED)) {
-                chunked = true;
-              } else {
-                otherCoding = true;
-              }
-            }
-          }
-          case 25 ->
-              keep =
-                  st.hstsLine == null
-                      || !Heads.equalsLower(src, line, colon, STRICT_TRANSPORT_SECURITY);
-          default -> {}
-        }
-        if (keep) {
-          if (out.remaining() < eol + 2 - line + 512) {
-            return false;
-          }
-          Heads.copy(src, line, eol + 2, out);
-        }
-        line = eol + 2;
-      }
-      if (statusCode < 200) {
-        if (statusCode == 101) {
-          return false;
-        }
-        out.put(CRLF).flip();
-        return true;
-      }
-      status = statusCode;
-      b.headDone = true;
-      b.reusable = keepAlive;
-      if (headRequest || statusCode == 204 || statusCode == 304) {
-        b.mode = BODY_NONE;
-      } else if (chunked && !otherCoding) {
-        b.mode = BODY_CHUNKED;
-        b.chunked.reset();
-      } else if (otherCoding || length < 0) {
-        b.mode = BODY_UNTIL_CLOSE;
-        b.reusable = false;
-        closeAfter = true;
-      } else {
-        b.mode = BODY_LENGTH;
-        b.remaining = length;
-      }
-      if (st.hstsLine != null) {
-        out.put(st.hstsLine);
-      }
-      out.put(X_REQUEST_ID_LINE).put(requestId.getBytes(StandardCharsets.ISO_8859_1)).put(CRLF);
-      if (closeAfter || tap.draining()) {
-        closeAfter = true;
-        out.put(CONNECTION_CLOSE_LINE);
-      }
-      out.put(CRLF).flip();
-      responseStarted = true;
-      return true;
-    }
-
-    /** The response of the request in flight is complete. */
-    void complete(Backend b) {
-      long now = ticker.read();
-      long nanos = now - start;
-      Upstream u = upstream;
-      u.inFlight().decrementAndGet();
-      meters.answered(u, status, nanos);
-      tap.end(method, status, nanos);
-      busy = false;
-      backend = null;
-      b.release();
-      lastActive = now;
-      if (closeAfter) {
-        if (unsent == null) {
-          close();
-        }
-        return;
-      }
-      if (unsent != null) {
-        // the rest waits for the client to take the response
-        return;
-      }
-      next();
-    }
-
     /** Serves a pipelined request, if one came while the last was in flight. */
     void next() {
       if (pending != null && !busy && !closed) {
@@ -1180,41 +1502,8 @@ final class H1Relay implements DelegateOpenListener {
       }
     }
 
-    /**
-     * The backend connection of the request in flight failed ({@code reason}): the request goes to
-     * another backend when nothing of its response has reached the client.
-     */
-    void backendFailed(Backend b, String reason) {
-      boolean reused = b.reused;
-      boolean answered = b.headDone || b.head != null;
-      b.close();
-      if (!busy || backend != b) {
-        return;
-      }
-      backend = null;
-      Upstream u = upstream;
-      if (reused && !answered && !freshRetried && !responseStarted) {
-        // a kept-alive connection the backend had closed: once more on a new one, not its fault
-        freshRetried = true;
-        connect(u);
-        return;
-      }
-      u.inFlight().decrementAndGet();
-      meters.failed(u, reason);
-      if (responseStarted) {
-        tap.end(method, status, ticker.read() - start);
-        busy = false;
-        close();
-        return;
-      }
-      if (idempotent || !b.sent) {
-        handBack();
-        return;
-      }
-      answer(502);
-    }
-
     /** Answers the request in flight with the lb's own page for {@code code} and closes. */
+    @Override
     void answer(int code) {
       ErrorPages.Page page = ErrorPages.of(code, json).orElseThrow();
       closeAfter = true;
@@ -1285,7 +1574,7 @@ final class H1Relay implements DelegateOpenListener {
       }
     }
 
-    /** Timeouts, from the loop's sweep. */
+    @Override
     void sweep(long now, long idleNanos) {
       if (closed) {
         return;
@@ -1297,26 +1586,6 @@ final class H1Relay implements DelegateOpenListener {
       } else if (unsent == null && now - lastActive > idleNanos) {
         close();
       }
-    }
-
-    private void timedOut() {
-      Backend b = backend;
-      Upstream u = upstream;
-      backend = null;
-      if (b != null) {
-        b.close();
-      }
-      if (u != null) {
-        u.inFlight().decrementAndGet();
-        meters.answered(u, 504, ticker.read() - start);
-      }
-      if (responseStarted) {
-        tap.end(method, status, ticker.read() - start);
-        busy = false;
-        close();
-        return;
-      }
-      answer(504);
     }
 
     /** Writes {@code b} to the client, queueing what the socket does not take. */
@@ -1354,14 +1623,7 @@ final class H1Relay implements DelegateOpenListener {
 
     void writable() {
       try {
-        if (unsent != null) {
-          while (unsent.hasRemaining()) {
-            if (sink.write(unsent) == 0) {
-              return;
-            }
-          }
-        }
-        if (!sink.flush()) {
+        if (!drain(unsent, sink)) {
           return;
         }
       } catch (IOException e) {
@@ -1407,24 +1669,338 @@ final class H1Relay implements DelegateOpenListener {
         counted = false;
         tap.connectionClosed();
       }
-      if (queued) {
-        queued = false;
-        loop.waiting(upstream).remove(this);
-      }
-      if (busy) {
-        busy = false;
-        Backend b = backend;
-        backend = null;
-        if (b != null) {
-          b.close();
-        }
-        if (upstream != null) {
-          upstream.inFlight().decrementAndGet();
-        }
+      boolean inFlight = busy;
+      cancel();
+      if (inFlight) {
         tap.end(method, status, ticker.read() - start);
       }
       pending = null;
       unsent = null;
+    }
+  }
+
+  /**
+   * An HTTP/2 stream of Undertow's HTTPS listener, relayed as a client connection's request is: its
+   * head, as Undertow decoded it, goes as an HTTP/1.1 request over a pooled backend connection, and
+   * the backend's response comes back through the exchange (its header fields into Undertow's map,
+   * its body without chunked framing into the response channel). All of it happens on the stream's
+   * IO thread. Undertow's proxy serves the stream instead when its backend failed before answering
+   * (see {@link #stream}).
+   */
+  private final class Stream extends Request implements Heads.Data {
+    final HttpServerExchange exchange;
+    final HttpHandler proxy;
+    StreamSinkChannel channel;
+
+    /** The response's header fields, name and value in turn, until its head is whole. */
+    final ArrayList<Object> fields = new ArrayList<>();
+
+    /** Body bytes the response channel has not taken yet, read mode. */
+    ByteBuffer unsent;
+
+    /** The response is whole: the exchange ends once {@link #unsent} is written. */
+    boolean ending;
+
+    Stream(Loop loop, HttpServerExchange exchange, HttpHandler proxy) {
+      super(loop);
+      this.exchange = exchange;
+      this.proxy = proxy;
+    }
+
+    void start() {
+      st = state;
+      method = exchange.getRequestMethod();
+      headRequest = method.equals(Methods.HEAD);
+      idempotent = !method.equals(Methods.POST) && !method.equals(Methods.PATCH);
+      if (!writeRequest()) {
+        proxy();
+        return;
+      }
+      ByteBuffer out = loop.out;
+      request = new byte[out.remaining()];
+      out.get(out.position(), request);
+      busy = true;
+      start = ticker.read();
+      loop.add(this);
+      streams.increment();
+      // the base of the retry budget, which Undertow's proxy spends on requests handed back
+      st.route.budget().onRequest();
+      dispatch(out, List.of());
+    }
+
+    /**
+     * Writes the request the backend gets into loop.out (read mode); false when Undertow's proxy
+     * should serve it: a head that does not fit, or one that would not be a valid HTTP/1.1 head as
+     * it is (bytes outside ASCII in the target, CR, LF or NUL in a field, which Undertow's own
+     * checks of HTTP/2 requests already refuse).
+     */
+    private boolean writeRequest() {
+      HeaderMap headers = exchange.getRequestHeaders();
+      // the target as sent (Undertow took the :path pseudo-header apart and out of the map)
+      String path = exchange.getRequestURI();
+      String query = exchange.getQueryString();
+      if (path.isEmpty() || path.charAt(0) != '/' || !headers.contains(Headers.HOST)) {
+        return false;
+      }
+      ByteBuffer out = loop.out;
+      out.clear();
+      try {
+        for (int i = 0; i < method.length(); i++) {
+          if (!Heads.tokenChar(method.byteAt(i))) {
+            return false;
+          }
+        }
+        method.appendTo(out);
+        out.put((byte) ' ');
+        for (int i = 0; i < path.length(); i++) {
+          char c = path.charAt(i);
+          if (c <= ' ' || c >= 127) {
+            return false;
+          }
+          out.put((byte) c);
+        }
+        if (!query.isEmpty()) {
+          out.put((byte) '?');
+          for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c <= ' ' || c >= 127) {
+              return false;
+            }
+            out.put((byte) c);
+          }
+        }
+        out.put(REQUEST_LINE_END);
+        String xff = null;
+        int hostFrom = -1;
+        int hostTo = -1;
+        for (HeaderValues values : headers) {
+          HttpString name = values.getHeaderName();
+          if (name.byteAt(0) == ':' || STREAM_DROPPED.contains(name)) {
+            continue;
+          }
+          if (name.equals(Headers.X_FORWARDED_FOR)) {
+            xff = String.join(",", values);
+            continue;
+          }
+          for (String value : values) {
+            name.appendTo(out);
+            out.put(COLON_SPACE);
+            int from = out.position();
+            if (!latin1(value, out)) {
+              return false;
+            }
+            if (name.equals(Headers.HOST)) {
+              hostFrom = from;
+              hostTo = out.position();
+            }
+            out.put(CRLF);
+          }
+        }
+        if (hostFrom < 0 || hostTo == hostFrom) {
+          return false;
+        }
+        out.put(X_FORWARDED_FOR_LINE);
+        if (xff != null && !xff.isEmpty()) {
+          if (!latin1(xff, out)) {
+            return false;
+          }
+          out.put((byte) ',');
+        }
+        out.put(Heads.ascii(exchange.getSourceAddress().getAddress().getHostAddress()));
+        out.put(CRLF);
+        forwarded(out, out, hostFrom, hostTo);
+        out.put(CRLF);
+      } catch (BufferOverflowException e) {
+        // a head this large is rare: Undertow's client writes it
+        return false;
+      }
+      out.flip();
+      return true;
+    }
+
+    /** Undertow's proxy takes the stream, from the start. */
+    private void proxy() {
+      Connectors.executeRootHandler(proxy, exchange);
+    }
+
+    @Override
+    void handBack() {
+      busy = false;
+      loop.remove(this);
+      proxy();
+    }
+
+    @Override
+    void answer(int code) {
+      busy = false;
+      loop.remove(this);
+      responseStarted = true;
+      status = code;
+      // the lb's error page comes from the front handler's response listener
+      exchange.setStatusCode(code);
+      exchange.endExchange();
+    }
+
+    @Override
+    void abort() {
+      busy = false;
+      loop.remove(this);
+      // resets the stream (RST_STREAM CANCEL), not the connection
+      IoUtils.safeClose(exchange.getConnection());
+    }
+
+    @Override
+    void sweep(long now, long idleNanos) {
+      if (!busy) {
+        return;
+      }
+      if (!queued && now - start > st.settings.requestTimeoutNanos()) {
+        timedOut();
+      } else if (!exchange.getConnection().isOpen()) {
+        cancel();
+        loop.remove(this);
+      }
+    }
+
+    @Override
+    void statusLine(ByteBuffer src, int from, int lineEnd) {
+      fields.clear();
+    }
+
+    @Override
+    boolean dropped(ByteBuffer src, int line, int colon, int length) {
+      // connection-specific fields are not allowed in HTTP/2 (RFC 9113, 8.2.2)
+      return (length == 17 && Heads.equalsLower(src, line, colon, TRANSFER_ENCODING))
+          || (length == 7 && Heads.equalsLower(src, line, colon, UPGRADE));
+    }
+
+    @Override
+    boolean header(ByteBuffer src, int line, int colon, int v, int ve, int eol) {
+      if (headStatus >= 200) {
+        fields.add(HttpString.tryFromString(Heads.string(src, line, colon)));
+        fields.add(Heads.string(src, v, ve));
+      }
+      return true;
+    }
+
+    @Override
+    void headDone(boolean interim) {
+      if (interim) {
+        // HTTP/2 clients get the final response only
+        return;
+      }
+      HeaderMap headers = exchange.getResponseHeaders();
+      for (int i = 0; i < fields.size(); i += 2) {
+        headers.add((HttpString) fields.get(i), (String) fields.get(i + 1));
+      }
+      fields.clear();
+      exchange.setStatusCode(status);
+    }
+
+    @Override
+    boolean interim() {
+      return true;
+    }
+
+    @Override
+    Heads.Data dechunked() {
+      return this;
+    }
+
+    @Override
+    boolean body(Backend b, ByteBuffer src, int from, int to, boolean headOut, boolean done) {
+      if (b.mode != BODY_CHUNKED && to > from) {
+        data(src, from, to);
+      }
+      if (!busy) {
+        return false;
+      }
+      if (unsent != null) {
+        return false;
+      }
+      if (!done) {
+        // what came so far goes on now, not when Undertow's frame buffer is full
+        try {
+          if (channel != null && !channel.flush()) {
+            unsent = ByteBuffer.allocate(0);
+            channel.resumeWrites();
+            return false;
+          }
+        } catch (IOException e) {
+          clientFailed();
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** Body data for the response channel; what it does not take waits in {@link #unsent}. */
+    @Override
+    public void data(ByteBuffer src, int from, int to) {
+      if (!busy) {
+        return;
+      }
+      if (channel == null) {
+        channel = exchange.getResponseChannel();
+        channel.getWriteSetter().set(ch -> writable());
+      }
+      int position = src.position();
+      int limit = src.limit();
+      src.limit(to).position(from);
+      try {
+        if (unsent == null) {
+          while (src.hasRemaining()) {
+            if (channel.write(src) == 0) {
+              break;
+            }
+          }
+        }
+        if (src.hasRemaining()) {
+          unsent = append(unsent, src);
+          channel.resumeWrites();
+        }
+      } catch (IOException e) {
+        clientFailed();
+      } finally {
+        src.limit(limit).position(position);
+      }
+    }
+
+    void writable() {
+      try {
+        if (!drain(unsent, channel)) {
+          return;
+        }
+      } catch (IOException e) {
+        clientFailed();
+        return;
+      }
+      unsent = null;
+      channel.suspendWrites();
+      if (ending) {
+        exchange.endExchange();
+      } else if (busy && backend != null) {
+        backend.source.resumeReads();
+      }
+    }
+
+    /** The client's stream or connection failed while the response was being written. */
+    private void clientFailed() {
+      cancel();
+      ending = false;
+      unsent = null;
+      loop.remove(this);
+      IoUtils.safeClose(exchange.getConnection());
+    }
+
+    @Override
+    void finished(long nanos) {
+      loop.remove(this);
+      if (unsent == null) {
+        exchange.endExchange();
+      } else {
+        ending = true;
+      }
     }
   }
 
@@ -1435,7 +2011,7 @@ final class H1Relay implements DelegateOpenListener {
     StreamConnection connection;
     ConduitStreamSourceChannel source;
     ConduitStreamSinkChannel sink;
-    Client owner;
+    Request owner;
     boolean reused;
     boolean sent;
     boolean closed;
@@ -1457,7 +2033,7 @@ final class H1Relay implements DelegateOpenListener {
       this.upstream = upstream;
     }
 
-    void attach(Client client, boolean reused) {
+    void attach(Request client, boolean reused) {
       owner = client;
       client.backend = this;
       this.reused = reused;
@@ -1491,9 +2067,9 @@ final class H1Relay implements DelegateOpenListener {
         return;
       }
       closed = true;
-      open(upstream).decrementAndGet();
+      slots(upstream).open.decrementAndGet();
       loop.slotFreed(upstream);
-      Client c = owner;
+      Request c = owner;
       owner = null;
       if (c == null || c.backend != this || !c.busy) {
         return;
@@ -1531,12 +2107,7 @@ final class H1Relay implements DelegateOpenListener {
 
     void writable() {
       try {
-        while (unsent != null && unsent.hasRemaining()) {
-          if (sink.write(unsent) == 0) {
-            return;
-          }
-        }
-        if (!sink.flush()) {
+        if (!drain(unsent, sink)) {
           return;
         }
       } catch (IOException e) {
@@ -1566,7 +2137,7 @@ final class H1Relay implements DelegateOpenListener {
           return;
         }
         in.flip();
-        Client c = owner;
+        Request c = owner;
         if (c == null) {
           // an idle connection has nothing to say
           close();
@@ -1580,7 +2151,7 @@ final class H1Relay implements DelegateOpenListener {
 
     /** The backend closed the connection. */
     private void ended() {
-      Client c = owner;
+      Request c = owner;
       if (c != null && headDone && mode == BODY_UNTIL_CLOSE) {
         reusable = false;
         c.complete(this);
@@ -1590,7 +2161,7 @@ final class H1Relay implements DelegateOpenListener {
     }
 
     private void failed(String reason) {
-      Client c = owner;
+      Request c = owner;
       if (c != null) {
         c.backendFailed(this, reason);
       } else {
@@ -1605,11 +2176,15 @@ final class H1Relay implements DelegateOpenListener {
         close();
         return;
       }
-      Client waiter = loop.nextWaiting(upstream);
+      Request waiter = loop.nextWaiting(upstream);
       if (waiter != null) {
-        waiter.queued = false;
         attach(waiter, true);
         send(ByteBuffer.wrap(waiter.request));
+        return;
+      }
+      if (slots(upstream).waiting.get() > 0) {
+        // a request waits on another IO thread: the slot goes there
+        close();
         return;
       }
       idleSince = ticker.read();
@@ -1630,18 +2205,43 @@ final class H1Relay implements DelegateOpenListener {
         return;
       }
       closed = true;
-      open(upstream).decrementAndGet();
+      slots(upstream).open.decrementAndGet();
       ArrayDeque<Backend> q = loop.idle.get(upstream);
       if (q != null) {
         q.remove(this);
       }
-      Client c = owner;
+      Request c = owner;
       owner = null;
       if (c != null && c.backend == this) {
         c.backendFailed(this, "connection closed");
       }
       loop.slotFreed(upstream);
     }
+  }
+
+  /**
+   * Writes what remains of {@code unsent} (may be null) to {@code sink} and flushes it; false when
+   * the sink has not taken it all yet.
+   */
+  private static boolean drain(ByteBuffer unsent, StreamSinkChannel sink) throws IOException {
+    while (unsent != null && unsent.hasRemaining()) {
+      if (sink.write(unsent) == 0) {
+        return false;
+      }
+    }
+    return sink.flush();
+  }
+
+  /** Writes {@code s} to {@code out} as ISO-8859-1; false when it holds CR, LF, NUL or wider. */
+  private static boolean latin1(String s, ByteBuffer out) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\r' || c == '\n' || c == 0 || c > 255) {
+        return false;
+      }
+      out.put((byte) c);
+    }
+    return true;
   }
 
   /** {@code a} (may be null) followed by what remains of {@code b}, in a new buffer (read mode). */

@@ -116,10 +116,20 @@ final class Heads {
     return new String(bytes, StandardCharsets.ISO_8859_1);
   }
 
+  /** Takes the data of a chunked body, without its framing. */
+  interface Data {
+    /**
+     * Takes {@code [from, to)} of {@code b}; must leave {@code b}'s position and limit as they
+     * were.
+     */
+    void data(ByteBuffer b, int from, int to);
+  }
+
   /**
-   * Follows a chunked body through the bytes that arrive; {@link #scan} says where it ends.
-   * Extensions and trailers are skipped, not checked: the relay passes the bytes on unchanged, the
-   * client parses them.
+   * Follows a chunked body through the bytes that arrive; {@link #scan} says where it ends and,
+   * when asked, hands out the data without the framing. Extensions and trailers are skipped, not
+   * checked: the relay passes the bytes on unchanged to HTTP/1.1 clients, which parse them, and
+   * drops them for HTTP/2 ones.
    */
   static final class Chunked {
     private static final int SIZE = 0;
@@ -143,17 +153,20 @@ final class Heads {
     }
 
     /**
-     * Reads {@code [from, to)}.
+     * Reads {@code [from, to)}, giving each piece of chunk data to {@code sink} unless it is null.
      *
      * @return the index just past the end of the body, -1 when the body goes on, or -2 when the
      *     bytes are not a chunked body
      */
-    int scan(ByteBuffer b, int from, int to) {
+    int scan(ByteBuffer b, int from, int to, Data sink) {
       int i = from;
       while (i < to) {
         switch (state) {
           case DATA -> {
             long n = Math.min(size, to - i);
+            if (sink != null && n > 0) {
+              sink.data(b, i, i + (int) n);
+            }
             size -= n;
             i += (int) n;
             if (size == 0) {

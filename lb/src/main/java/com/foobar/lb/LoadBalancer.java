@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>HTTP/1.1 requests go through the {@link H1Relay} unless {@code lb.proxy-protocol} is on; it
  * hands to the chain above what it does not serve itself (with {@code lb.rate-limit} on, every
- * connection).
+ * connection). HTTP/2 streams without a body pass the chain and then go over the relay's backend
+ * connections too; Undertow's {@code ProxyHandler} serves the rest.
  */
 public final class LoadBalancer implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
@@ -200,12 +201,29 @@ public final class LoadBalancer implements RoleServer {
             .build();
     long maxBody = config.limits().maxBodySize().bytes();
     Optional<String> hsts = FrontHandler.hsts(config.hsts());
-    p.https().tail = new FrontHandler(hsts, maxBody, proxy);
+    p.https().tail = new FrontHandler(hsts, maxBody, streams(p, proxy));
     for (H1Relay relay : p.relays()) {
       relay.use(relayRoute(config, p, relay.https()));
     }
     FrontHandler plain = new FrontHandler(Optional.empty(), maxBody, proxy);
     p.http().tail = config.redirectHttp() ? new HttpRedirect(p.httpsPort()::get, plain) : plain;
+  }
+
+  /**
+   * The HTTPS listener's end of the chain: HTTP/2 streams go over its relay's backend connections
+   * ({@link H1Relay#stream}), the rest (and everything when there is no relay: {@code
+   * lb.proxy-protocol}) to {@code proxy}.
+   */
+  private static HttpHandler streams(Parts p, HttpHandler proxy) {
+    return exchange -> {
+      for (H1Relay relay : p.relays()) {
+        if (relay.https()) {
+          relay.stream(exchange, proxy);
+          return;
+        }
+      }
+      proxy.handleRequest(exchange);
+    };
   }
 
   /**

@@ -2,6 +2,7 @@ package com.foobar.lb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.io.ByteArrayOutputStream;
@@ -64,6 +65,25 @@ class RelayTest {
     final List<Socket> sockets = new ArrayList<>();
     volatile Function<String, Answer> answer =
         r -> Answer.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+    /**
+     * Answers "ok" after {@code millis}, keeping in {@code most} the most requests it answered at
+     * once.
+     */
+    static Function<String, Answer> slowOk(long millis, AtomicInteger most) {
+      AtomicInteger answering = new AtomicInteger();
+      return r -> {
+        most.accumulateAndGet(answering.incrementAndGet(), Math::max);
+        try {
+          Thread.sleep(millis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } finally {
+          answering.decrementAndGet();
+        }
+        return Answer.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      };
+    }
 
     /** The bytes to send, and whether to close the connection after them. */
     record Answer(byte[] bytes, boolean close) {
@@ -567,5 +587,39 @@ class RelayTest {
         throw new AssertionError("the connection stays open after a 504", e);
       }
     }
+  }
+
+  @Test
+  void poolCap_holdsOverAllIoThreads_andRequestsWaitingOnAnyThreadAreServed() throws Exception {
+    start(
+        c -> {
+          c.pool = new LbConfig.PoolConfig(1, 64, Duration.ofSeconds(5));
+          c.requestTimeout = Duration.ofSeconds(10);
+        });
+    AtomicInteger most = new AtomicInteger();
+    origin.answer = Origin.slowOk(30, most);
+    // connections spread over the IO threads; one backend connection serves them all in turn,
+    // moving between threads when a request waits on another (not after the 5 s queue timeout)
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        sockets.add(client());
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < sockets.size(); i++) {
+        send(sockets.get(i), "GET /w/" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+      }
+      for (Socket s : sockets) {
+        Response r = read(s.getInputStream(), "GET");
+        assertThat(r.head()).startsWith("HTTP/1.1 200");
+        assertThat(r.text()).isEqualTo("ok");
+      }
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(3000L);
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+    assertThat(most.get()).as("requests at the origin at once").isEqualTo(1);
   }
 }
