@@ -95,7 +95,7 @@ final class Acceptor {
       AlpnOpenListener alpn = new AlpnOpenListener(pool, options, http1);
       Http2OpenListener h2 = new Http2OpenListener(pool, options);
       h2.setRootHandler(root);
-      alpn.addProtocol(Http2OpenListener.HTTP2, h2, 10);
+      alpn.addProtocol(Http2OpenListener.HTTP2, CoalescingSinkConduit.around(h2), 10);
       open = alpn;
     }
     Optional<UndertowXnioSsl> ssl =

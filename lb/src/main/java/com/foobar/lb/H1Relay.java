@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
+import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.Connectors;
@@ -441,6 +442,8 @@ final class H1Relay implements DelegateOpenListener {
     final IdentityHashMap<Upstream, ArrayDeque<Backend>> idle = new IdentityHashMap<>();
     final IdentityHashMap<Upstream, ArrayDeque<Request>> waiting = new IdentityHashMap<>();
     final ArrayList<Request> requests = new ArrayList<>();
+    final ArrayList<Http2Channel> batched = new ArrayList<>();
+    final Runnable flushes = this::flush;
 
     Loop(XnioIoThread thread) {
       this.thread = thread;
@@ -493,6 +496,33 @@ final class H1Relay implements DelegateOpenListener {
       if (q != null && !q.isEmpty() && slots(u).reserve(state.settings.maxConnections())) {
         nextWaiting(u).connect(u);
       }
+    }
+
+    /**
+     * Holds back {@code connection}'s frames until the end of this turn of the IO thread's loop,
+     * when {@link #flush} sends them with those of every other stream that ended in the same turn:
+     * one TLS record and one write for many responses, where Undertow would write each stream's
+     * frames as it ends. Undertow's own frames on the connection (its settings, pings, window
+     * updates, the proxy's responses) wait for the same flush.
+     */
+    void batch(Http2Channel connection) {
+      if (!connection.isRequireExplicitFlush()) {
+        connection.setRequireExplicitFlush(true);
+        batched.add(connection);
+        if (batched.size() == 1) {
+          thread.execute(flushes);
+        }
+      }
+    }
+
+    /** Sends what the connections of {@link #batch} hold back. */
+    private void flush() {
+      for (int i = 0; i < batched.size(); i++) {
+        Http2Channel connection = batched.get(i);
+        connection.setRequireExplicitFlush(false);
+        connection.flush();
+      }
+      batched.clear();
     }
 
     /** Closes an idle connection to {@code u}, when a request waits for one on another thread. */
@@ -1944,6 +1974,8 @@ final class H1Relay implements DelegateOpenListener {
         channel = exchange.getResponseChannel();
         channel.getWriteSetter().set(ch -> writable());
       }
+      // the head and this data wait for the end of the turn too, else they go out at once
+      loop.batch(Http2Requests.connection(exchange));
       int position = src.position();
       int limit = src.limit();
       src.limit(to).position(from);
@@ -1978,7 +2010,7 @@ final class H1Relay implements DelegateOpenListener {
       unsent = null;
       channel.suspendWrites();
       if (ending) {
-        exchange.endExchange();
+        end();
       } else if (busy && backend != null) {
         backend.source.resumeReads();
       }
@@ -1997,10 +2029,16 @@ final class H1Relay implements DelegateOpenListener {
     void finished(long nanos) {
       loop.remove(this);
       if (unsent == null) {
-        exchange.endExchange();
+        end();
       } else {
         ending = true;
       }
+    }
+
+    /** Ends the exchange; its last frames go out with the connection's others of this turn. */
+    private void end() {
+      loop.batch(Http2Requests.connection(exchange));
+      exchange.endExchange();
     }
   }
 

@@ -1,5 +1,6 @@
 package com.foobar.lb;
 
+import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.protocols.http2.Http2StreamSourceChannel;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http2.Http2ServerConnection;
@@ -36,6 +37,13 @@ final class Http2Requests {
   }
 
   private Http2Requests() {}
+
+  /** The HTTP/2 connection of {@code exchange}, a stream for which {@link #withoutBody} held. */
+  static Http2Channel connection(HttpServerExchange exchange) {
+    return requestChannel((Http2ServerConnection) exchange.getConnection())
+        .getResponseChannel()
+        .getChannel();
+  }
 
   private static Http2StreamSourceChannel requestChannel(Http2ServerConnection connection) {
     try {
