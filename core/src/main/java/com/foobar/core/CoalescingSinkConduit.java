@@ -11,6 +11,7 @@ import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
 import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.ConduitStreamSinkChannel;
+import org.xnio.conduits.ConduitStreamSourceChannel;
 import org.xnio.conduits.StreamSinkConduit;
 
 /**
@@ -38,7 +39,10 @@ final class CoalescingSinkConduit extends AbstractStreamSinkConduit<StreamSinkCo
     super(next);
   }
 
-  /** Puts the conduit between the HTTP/2 connections that {@code h2} opens and their TLS. */
+  /**
+   * Puts the conduit (and an {@link EmptyReadConduit} on the reading side) between the HTTP/2
+   * connections that {@code h2} opens and their TLS.
+   */
   static DelegateOpenListener around(DelegateOpenListener h2) {
     return new Installing(h2);
   }
@@ -90,6 +94,8 @@ final class CoalescingSinkConduit extends AbstractStreamSinkConduit<StreamSinkCo
     public void handleEvent(StreamConnection connection, PooledByteBuffer buffer) {
       ConduitStreamSinkChannel sink = connection.getSinkChannel();
       sink.setConduit(new CoalescingSinkConduit(sink.getConduit()));
+      ConduitStreamSourceChannel source = connection.getSourceChannel();
+      source.setConduit(new EmptyReadConduit(source.getConduit()));
       h2.handleEvent(connection, buffer);
     }
 
