@@ -35,7 +35,8 @@ import org.xnio.channels.AcceptingChannel;
  * Accepted connections pass, in order, the {@link ConnectionGuard} (if any), the PROXY header gate
  * of {@link ClientAddress#proxyProtocol} (if any), TLS (for an HTTPS listener), then the open
  * listener {@code Undertow.start()} would have built: {@link HttpOpenListener}, or with HTTP/2 an
- * {@link AlpnOpenListener} offering {@code h2} next to HTTP/1.1.
+ * {@link AlpnOpenListener} offering {@code h2} next to HTTP/1.1, whose HTTP/2 connections get a
+ * {@link CoalescingSinkConduit} and an {@link EmptyReadConduit} over their TLS.
  */
 final class Acceptor {
   /** The buffer size of {@code Undertow.start()} for a heap of 128 MiB or more. */
