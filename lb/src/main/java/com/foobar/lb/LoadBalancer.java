@@ -46,9 +46,9 @@ import org.slf4j.LoggerFactory;
  * lb.proxy-protocol}, reads a PROXY header from every trusted proxy's connection.
  *
  * <p>HTTP/1.1 requests go through the {@link H1Relay} unless {@code lb.proxy-protocol} is on; it
- * hands to the chain above what it does not serve itself (with {@code lb.rate-limit} on, every
- * connection). HTTP/2 streams without a body pass the chain and then go over the relay's backend
- * connections too; Undertow's {@code ProxyHandler} serves the rest.
+ * applies {@code lb.rate-limit} with the chain's buckets and hands to the chain above what it does
+ * not serve itself. HTTP/2 streams without a body pass the chain and then go over the relay's
+ * backend connections too; Undertow's {@code ProxyHandler} serves the rest.
  */
 public final class LoadBalancer implements RoleServer {
   private static final Logger log = LoggerFactory.getLogger(LoadBalancer.class);
