@@ -1,13 +1,9 @@
 package com.foobar.core;
 
-import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
-import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.DelegateOpenListener;
-import io.undertow.server.HttpHandler;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import org.xnio.OptionMap;
 import org.xnio.StreamConnection;
 import org.xnio.conduits.AbstractStreamSinkConduit;
 import org.xnio.conduits.ConduitStreamSinkChannel;
@@ -82,12 +78,10 @@ final class CoalescingSinkConduit extends AbstractStreamSinkConduit<StreamSinkCo
     return taken;
   }
 
-  /** The HTTP/2 open listener with the conduit put in first. */
-  private static final class Installing implements DelegateOpenListener {
-    private final DelegateOpenListener h2;
-
+  /** The HTTP/2 open listener with the conduits put in first. */
+  private static final class Installing extends ForwardingOpenListener {
     Installing(DelegateOpenListener h2) {
-      this.h2 = h2;
+      super(h2);
     }
 
     @Override
@@ -96,47 +90,7 @@ final class CoalescingSinkConduit extends AbstractStreamSinkConduit<StreamSinkCo
       sink.setConduit(new CoalescingSinkConduit(sink.getConduit()));
       ConduitStreamSourceChannel source = connection.getSourceChannel();
       source.setConduit(new EmptyReadConduit(source.getConduit()));
-      h2.handleEvent(connection, buffer);
-    }
-
-    @Override
-    public void handleEvent(StreamConnection connection) {
-      handleEvent(connection, null);
-    }
-
-    @Override
-    public HttpHandler getRootHandler() {
-      return h2.getRootHandler();
-    }
-
-    @Override
-    public void setRootHandler(HttpHandler rootHandler) {
-      h2.setRootHandler(rootHandler);
-    }
-
-    @Override
-    public OptionMap getUndertowOptions() {
-      return h2.getUndertowOptions();
-    }
-
-    @Override
-    public void setUndertowOptions(OptionMap undertowOptions) {
-      h2.setUndertowOptions(undertowOptions);
-    }
-
-    @Override
-    public ByteBufferPool getBufferPool() {
-      return h2.getBufferPool();
-    }
-
-    @Override
-    public ConnectorStatistics getConnectorStatistics() {
-      return h2.getConnectorStatistics();
-    }
-
-    @Override
-    public void closeConnections() {
-      h2.closeConnections();
+      undertow.handleEvent(connection, buffer);
     }
   }
 }

@@ -1,6 +1,7 @@
 package com.foobar.lb;
 
 import com.foobar.core.Cidr;
+import com.foobar.core.ForwardingOpenListener;
 import com.foobar.core.HttpLimits;
 import com.foobar.core.ListenerTap;
 import com.foobar.core.RateLimitHandler;
@@ -8,11 +9,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.UndertowOptions;
-import io.undertow.connector.ByteBufferPool;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
-import io.undertow.server.ConnectorStatistics;
 import io.undertow.server.Connectors;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
@@ -78,7 +77,7 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
  * reused; a reused one that turns out closed is replaced once by a new one, without counting
  * against the backend.
  */
-final class H1Relay implements DelegateOpenListener {
+final class H1Relay extends ForwardingOpenListener {
   private static final Logger log = LoggerFactory.getLogger(H1Relay.class);
   private static final int BUFFER = 32 * 1024;
   private static final int MAX_RESPONSE_HEAD = 64 * 1024;
@@ -203,7 +202,6 @@ final class H1Relay implements DelegateOpenListener {
     }
   }
 
-  private final DelegateOpenListener undertow;
   private final ListenerTap tap;
   private final boolean https;
   private volatile State state;
@@ -255,8 +253,8 @@ final class H1Relay implements DelegateOpenListener {
       LbMeters meters,
       MeterRegistry registry,
       Ticker ticker) {
+    super(undertow);
     this.https = https;
-    this.undertow = undertow;
     this.handoffs =
         Counter.builder("foobar.lb.relay.handoffs")
             .description(
@@ -297,11 +295,6 @@ final class H1Relay implements DelegateOpenListener {
   private static boolean serves(Route route, Upstream upstream) {
     String scheme = upstream.url().getScheme();
     return "http".equals(scheme) || ("https".equals(scheme) && route.upstreamTls().isPresent());
-  }
-
-  @Override
-  public void handleEvent(StreamConnection connection) {
-    handleEvent(connection, null);
   }
 
   @Override
@@ -394,41 +387,6 @@ final class H1Relay implements DelegateOpenListener {
           int port = url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
           return new InetSocketAddress(url.getHost(), port);
         });
-  }
-
-  @Override
-  public HttpHandler getRootHandler() {
-    return undertow.getRootHandler();
-  }
-
-  @Override
-  public void setRootHandler(HttpHandler rootHandler) {
-    undertow.setRootHandler(rootHandler);
-  }
-
-  @Override
-  public OptionMap getUndertowOptions() {
-    return undertow.getUndertowOptions();
-  }
-
-  @Override
-  public void setUndertowOptions(OptionMap undertowOptions) {
-    undertow.setUndertowOptions(undertowOptions);
-  }
-
-  @Override
-  public ByteBufferPool getBufferPool() {
-    return undertow.getBufferPool();
-  }
-
-  @Override
-  public ConnectorStatistics getConnectorStatistics() {
-    return undertow.getConnectorStatistics();
-  }
-
-  @Override
-  public void closeConnections() {
-    undertow.closeConnections();
   }
 
   /**
@@ -643,6 +601,13 @@ final class H1Relay implements DelegateOpenListener {
 
     Request(Loop loop) {
       this.loop = loop;
+    }
+
+    /** The request's method, and what follows from it. */
+    void setMethod(HttpString m) {
+      method = m;
+      headRequest = m.equals(Methods.HEAD);
+      idempotent = !m.equals(Methods.POST) && !m.equals(Methods.PATCH);
     }
 
     /** Gives the request to Undertow's proxy, which retries it elsewhere or answers 502/503. */
@@ -1236,12 +1201,11 @@ final class H1Relay implements DelegateOpenListener {
       if (!Heads.equalsLower(b, sp2 + 1, lineEnd, HTTP_1_1_LOWER)) {
         return false;
       }
-      method = method(b, from, sp1);
-      if (method == null) {
+      HttpString m = method(b, from, sp1);
+      if (m == null) {
         return false;
       }
-      headRequest = method == Methods.HEAD;
-      idempotent = method != Methods.POST && method != Methods.PATCH;
+      setMethod(m);
       for (int i = sp1 + 1; i < sp2; i++) {
         int c = b.get(i);
         if (c <= ' ' || c >= 127) {
@@ -1720,6 +1684,10 @@ final class H1Relay implements DelegateOpenListener {
   private final class Stream extends Request implements Heads.Data {
     final HttpServerExchange exchange;
     final HttpHandler proxy;
+
+    /** The HTTP/2 connection the stream belongs to, whose frames {@link Loop#batch} holds back. */
+    final Http2Channel connection;
+
     StreamSinkChannel channel;
 
     /** The response's header fields, name and value in turn, until its head is whole. */
@@ -1735,13 +1703,12 @@ final class H1Relay implements DelegateOpenListener {
       super(loop);
       this.exchange = exchange;
       this.proxy = proxy;
+      this.connection = Http2Requests.connection(exchange);
     }
 
     void start() {
       st = state;
-      method = exchange.getRequestMethod();
-      headRequest = method.equals(Methods.HEAD);
-      idempotent = !method.equals(Methods.POST) && !method.equals(Methods.PATCH);
+      setMethod(exchange.getRequestMethod());
       if (!writeRequest()) {
         proxy();
         return;
@@ -1782,21 +1749,13 @@ final class H1Relay implements DelegateOpenListener {
         }
         method.appendTo(out);
         out.put((byte) ' ');
-        for (int i = 0; i < path.length(); i++) {
-          char c = path.charAt(i);
-          if (c <= ' ' || c >= 127) {
-            return false;
-          }
-          out.put((byte) c);
+        if (!visibleAscii(path, out)) {
+          return false;
         }
         if (!query.isEmpty()) {
           out.put((byte) '?');
-          for (int i = 0; i < query.length(); i++) {
-            char c = query.charAt(i);
-            if (c <= ' ' || c >= 127) {
-              return false;
-            }
-            out.put((byte) c);
+          if (!visibleAscii(query, out)) {
+            return false;
           }
         }
         out.put(REQUEST_LINE_END);
@@ -1975,7 +1934,7 @@ final class H1Relay implements DelegateOpenListener {
         channel.getWriteSetter().set(ch -> writable());
       }
       // the head and this data wait for the end of the turn too, else they go out at once
-      loop.batch(Http2Requests.connection(exchange));
+      loop.batch(connection);
       int position = src.position();
       int limit = src.limit();
       src.limit(to).position(from);
@@ -2037,7 +1996,7 @@ final class H1Relay implements DelegateOpenListener {
 
     /** Ends the exchange; its last frames go out with the connection's others of this turn. */
     private void end() {
-      loop.batch(Http2Requests.connection(exchange));
+      loop.batch(connection);
       exchange.endExchange();
     }
   }
@@ -2268,6 +2227,20 @@ final class H1Relay implements DelegateOpenListener {
       }
     }
     return sink.flush();
+  }
+
+  /**
+   * Writes {@code s} to {@code out}; false when it holds a space, a control or a non-ASCII char.
+   */
+  private static boolean visibleAscii(String s, ByteBuffer out) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= ' ' || c >= 127) {
+        return false;
+      }
+      out.put((byte) c);
+    }
+    return true;
   }
 
   /** Writes {@code s} to {@code out} as ISO-8859-1; false when it holds CR, LF, NUL or wider. */
