@@ -143,7 +143,10 @@ final class Acceptor {
 
   /**
    * A listening socket that the worker's IO threads accept on themselves, each handing the
-   * connection straight on: XNIO's {@code NioTcpServer} in its per-thread mode.
+   * connection straight on: XNIO's {@code NioTcpServer} in its per-thread mode. XNIO still gives
+   * the connection to an IO thread of its choice (at random), and the open listener runs on the
+   * accepting thread: a listener that keeps per-thread state moves to the connection's thread
+   * first.
    *
    * <p>{@code XnioWorker.createStreamConnectionServer}, which {@code Undertow.start()} uses, always
    * wraps that server in one registered with a separate accept thread, which accepts and then

@@ -299,6 +299,13 @@ final class H1Relay extends ForwardingOpenListener {
 
   @Override
   public void handleEvent(StreamConnection connection, PooledByteBuffer extra) {
+    XnioIoThread io = connection.getIoThread();
+    if (Thread.currentThread() != io) {
+      // XNIO's accepting thread gives the connection to a thread of its choice: the relay serves it
+      // there, since its loop's state belongs to that thread alone
+      io.execute(() -> handleEvent(connection, extra));
+      return;
+    }
     State st = state;
     if (!st.settings.active()) {
       undertow.handleEvent(connection, extra);
@@ -355,6 +362,7 @@ final class H1Relay extends ForwardingOpenListener {
   }
 
   private Loop loop(XnioIoThread thread) {
+    assert Thread.currentThread() == thread : "the loop of " + thread + " used elsewhere";
     int n = thread.getNumber();
     Loop loop = loops[n];
     if (loop == null) {
@@ -676,6 +684,14 @@ final class H1Relay extends ForwardingOpenListener {
         b.send(bytes);
         return;
       }
+      connectOrWait(u);
+    }
+
+    /**
+     * Opens a new connection to {@code u} when the pool's cap allows one, else waits for one in this
+     * thread's queue (503 when it is full).
+     */
+    void connectOrWait(Upstream u) {
       Slots slots = slots(u);
       if (!slots.reserve(st.settings.maxConnections())) {
         ArrayDeque<Request> q = loop.waiting(u);
@@ -688,9 +704,15 @@ final class H1Relay extends ForwardingOpenListener {
         queuedSince = ticker.read();
         q.addLast(this);
         slots.waiting.incrementAndGet();
-        // another IO thread may hold the connections idle: it closes one so that this thread can
-        // open it
-        elsewhere(loop, l -> l.shedIdle(u));
+        // a connection that closed between the failed reservation and the count above saw no
+        // waiter, so this thread looks again: counting first, then reserving, one of the two sides
+        // sees the other
+        loop.wake(u);
+        if (queued) {
+          // another IO thread may hold the connections idle: it closes one so that this thread can
+          // open it
+          elsewhere(loop, l -> l.shedIdle(u));
+        }
         return;
       }
       connect(u);
@@ -945,19 +967,26 @@ final class H1Relay extends ForwardingOpenListener {
      * another backend when nothing of its response has reached the client.
      */
     void backendFailed(Backend b, String reason) {
-      boolean reused = b.reused;
+      boolean mine = busy && backend == b;
       boolean answered = b.headDone || b.head != null;
+      // a kept-alive connection the backend had closed: once more on a new one, not its fault
+      boolean fresh = mine && b.reused && !answered && !freshRetried && !responseStarted;
+      // the new connection takes the old one's place in the pool, if it still holds it
+      boolean place = fresh && !b.closed;
+      b.keepsSlot = place;
       b.close();
-      if (!busy || backend != b) {
+      if (!mine) {
         return;
       }
       backend = null;
       Upstream u = upstream;
-      if (reused && !answered && !freshRetried && !responseStarted) {
-        // a kept-alive connection the backend had closed: once more on a new one, not its fault
+      if (fresh) {
         freshRetried = true;
-        slots(u).open.incrementAndGet();
-        connect(u);
+        if (place) {
+          connect(u);
+        } else {
+          connectOrWait(u);
+        }
         return;
       }
       u.inFlight().decrementAndGet();
@@ -2012,6 +2041,10 @@ final class H1Relay extends ForwardingOpenListener {
     boolean reused;
     boolean sent;
     boolean closed;
+
+    /** Its place in the pool goes to the connection that replaces it, not back when it closes. */
+    boolean keepsSlot;
+
     long idleSince;
 
     /** Request bytes the backend has not taken yet, read mode. */
@@ -2202,7 +2235,9 @@ final class H1Relay extends ForwardingOpenListener {
         return;
       }
       closed = true;
-      slots(upstream).open.decrementAndGet();
+      if (!keepsSlot) {
+        slots(upstream).open.decrementAndGet();
+      }
       ArrayDeque<Backend> q = loop.idle.get(upstream);
       if (q != null) {
         q.remove(this);
@@ -2212,7 +2247,9 @@ final class H1Relay extends ForwardingOpenListener {
       if (c != null && c.backend == this) {
         c.backendFailed(this, "connection closed");
       }
-      loop.slotFreed(upstream);
+      if (!keepsSlot) {
+        loop.slotFreed(upstream);
+      }
     }
   }
 
