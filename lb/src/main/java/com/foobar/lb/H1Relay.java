@@ -688,8 +688,8 @@ final class H1Relay extends ForwardingOpenListener {
     }
 
     /**
-     * Opens a new connection to {@code u} when the pool's cap allows one, else waits for one in this
-     * thread's queue (503 when it is full).
+     * Opens a new connection to {@code u} when the pool's cap allows one, else waits for one in
+     * this thread's queue (503 when it is full).
      */
     void connectOrWait(Upstream u) {
       Slots slots = slots(u);
