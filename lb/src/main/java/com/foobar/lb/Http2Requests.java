@@ -16,7 +16,7 @@ import java.lang.reflect.Method;
  * follow); the flag sits in its stream channel ({@code
  * Http2StreamSourceChannel.isHeadersEndStream}, package-private), reached through the connection's
  * private {@code requestChannel}. Both are read through method handles made once; an Undertow that
- * renames them fails here when the class loads, and {@code H2RelayTest} fails with it.
+ * renames them fails here when the class loads, and {@code StreamRelayTest} fails with it.
  */
 final class Http2Requests {
   private static final MethodHandle REQUEST_CHANNEL;
