@@ -17,7 +17,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
@@ -29,7 +28,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Policy: TLS 1.3 and 1.2 only; forward-secret AEAD suites only ({@link #CIPHER_SUITES}); no
  * client-initiated renegotiation. The protocols and suites live in {@link #protocols()} / {@link
- * #cipherSuites()} / {@link #sslParameters()}: the listener sets them on every JDK engine ({@link
+ * #cipherSuites()}: the listener sets them on every JDK engine ({@link
  * HttpServer.Builder#httpsListener} does); OpenSSL's context carries them itself ({@link
  * #policyInContext()}). Renegotiation can only be refused JVM-wide: loading this class sets {@code
  * jdk.tls.rejectClientInitiatedRenegotiation=true}, which the JDK reads at its first server
@@ -275,19 +274,6 @@ public final class ServerTls implements AutoCloseable {
   /** Whether {@link Builder#clientCa} was given, so client certificates can be verified. */
   public boolean verifiesClients() {
     return clientCa;
-  }
-
-  /**
-   * The policy as parameters for an engine or server socket: protocols, suites, server preference
-   * order; with {@code needClientAuth} when {@code requireClientCertificate}.
-   */
-  public SSLParameters sslParameters(boolean requireClientCertificate) {
-    SSLParameters p = new SSLParameters();
-    p.setProtocols(PROTOCOLS.toArray(String[]::new));
-    p.setCipherSuites(cipherSuites().toArray(String[]::new));
-    p.setUseCipherSuitesOrder(true);
-    p.setNeedClientAuth(requireClientCertificate);
-    return p;
   }
 
   /** The leaf certificate now served to clients without a matching SNI name. */
