@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.UndertowOptions;
 import io.undertow.connector.PooledByteBuffer;
-import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
@@ -22,25 +21,17 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
 import org.xnio.Options;
 import org.xnio.StreamConnection;
 import org.xnio.XnioIoThread;
-import org.xnio.XnioWorker;
 import org.xnio.channels.StreamSinkChannel;
 
 /**
@@ -62,14 +53,15 @@ import org.xnio.channels.StreamSinkChannel;
  * from Undertow.
  *
  * <p>All work for a connection happens on its IO thread; each IO thread has its own scratch buffers
- * and its own idle backend connections ({@link Loop}). Backend connections are kept alive and
+ * and its own idle backend connections ({@link RelayLoop}). Backend connections are kept alive and
  * reused; a reused one that turns out closed is replaced once by a new one, without counting
- * against the backend.
+ * against the backend. The relays of the lb's two listeners share one {@link RelayPool}: its idle
+ * connections and its cap per backend.
  *
  * <p>Its parts: {@link RelayClient} (a client's HTTP/1.1 connection) and {@link RelayStream} (an
  * HTTP/2 stream) are the two kinds of {@link RelayRequest} (balancing, pooling, response framing),
- * served by a {@link RelayBackend} connection. This class holds what they share: the configuration,
- * the per-thread {@link Loop}s, the pool's {@link Slots}, and the header bytes.
+ * served by a {@link RelayBackend} connection. This class holds what is the listener's: the
+ * configuration, its meters, and the header bytes.
  */
 final class H1Relay extends ForwardingOpenListener {
   static final Logger log = LoggerFactory.getLogger(H1Relay.class);
@@ -201,39 +193,11 @@ final class H1Relay extends ForwardingOpenListener {
   volatile State state;
   final LbMeters meters;
   final Ticker ticker;
-  final XnioWorker worker;
-  final Loop[] loops;
+  final RelayPool pool;
   final byte[] proto;
 
   /** The port of {@code X-Forwarded-Port} when the {@code Host} header names none. */
   final byte[] defaultPort;
-
-  final ConcurrentHashMap<Upstream, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-
-  /** Connections and waiting requests per backend, over all IO threads. */
-  final ConcurrentHashMap<Upstream, Slots> slots = new ConcurrentHashMap<>();
-
-  /**
-   * A backend's share of the relay's pool: {@code pool.max-connections} caps {@link #open} over all
-   * IO threads; {@link #waiting} counts the requests queued for one on any thread.
-   */
-  static final class Slots {
-    final AtomicInteger open = new AtomicInteger();
-    final AtomicInteger waiting = new AtomicInteger();
-
-    /** Counts one more connection, unless {@code max} are open. */
-    boolean reserve(int max) {
-      while (true) {
-        int n = open.get();
-        if (n >= max) {
-          return false;
-        }
-        if (open.compareAndSet(n, n + 1)) {
-          return true;
-        }
-      }
-    }
-  }
 
   final Counter handoffs;
   final Counter streams;
@@ -241,7 +205,7 @@ final class H1Relay extends ForwardingOpenListener {
   H1Relay(
       DelegateOpenListener undertow,
       ListenerTap tap,
-      XnioWorker worker,
+      RelayPool pool,
       boolean https,
       LbMeters meters,
       MeterRegistry registry,
@@ -265,8 +229,7 @@ final class H1Relay extends ForwardingOpenListener {
     this.tap = tap;
     this.meters = meters;
     this.ticker = ticker;
-    this.worker = worker;
-    this.loops = new Loop[worker.getIoThreadCount()];
+    this.pool = pool;
     this.proto = Heads.ascii(https ? "https" : "http");
     this.defaultPort = Heads.ascii(https ? "443" : "80");
   }
@@ -311,7 +274,7 @@ final class H1Relay extends ForwardingOpenListener {
       undertow.handleEvent(connection, extra);
       return;
     }
-    Loop loop = loop(connection.getIoThread());
+    RelayLoop loop = pool.loop(connection.getIoThread());
     SocketAddress peer = connection.getPeerAddress();
     InetAddress address = peer instanceof InetSocketAddress a ? a.getAddress() : null;
     if (address == null || !tap.admits(address) || trusted(st.settings, address)) {
@@ -320,7 +283,7 @@ final class H1Relay extends ForwardingOpenListener {
       undertow.handleEvent(connection, extra);
       return;
     }
-    RelayClient client = new RelayClient(loop, connection, address);
+    RelayClient client = new RelayClient(this, loop, connection, address);
     if (extra != null) {
       try {
         ByteBuffer b = extra.getBuffer();
@@ -347,7 +310,7 @@ final class H1Relay extends ForwardingOpenListener {
       proxy.handleRequest(exchange);
       return;
     }
-    RelayStream s = new RelayStream(loop(exchange.getIoThread()), exchange, proxy);
+    RelayStream s = new RelayStream(this, pool.loop(exchange.getIoThread()), exchange, proxy);
     // the exchange stays open when this returns: the stream ends it
     exchange.dispatch(SameThreadExecutor.INSTANCE, s::start);
   }
@@ -359,194 +322,6 @@ final class H1Relay extends ForwardingOpenListener {
       }
     }
     return false;
-  }
-
-  Loop loop(XnioIoThread thread) {
-    assert Thread.currentThread() == thread : "the loop of " + thread + " used elsewhere";
-    int n = thread.getNumber();
-    Loop loop = loops[n];
-    if (loop == null) {
-      // only this thread creates or reads its loop
-      loop = new Loop(thread);
-      loops[n] = loop;
-    }
-    return loop;
-  }
-
-  Slots slots(Upstream u) {
-    return slots.computeIfAbsent(u, x -> new Slots());
-  }
-
-  /** Runs {@code task} on each IO thread but {@code here}'s, with that thread's loop. */
-  void elsewhere(Loop here, Consumer<Loop> task) {
-    for (int i = 0; i < loops.length; i++) {
-      if (i != here.thread.getNumber()) {
-        XnioIoThread thread = worker.getIoThread(i);
-        thread.execute(() -> task.accept(loop(thread)));
-      }
-    }
-  }
-
-  InetSocketAddress address(Upstream u) {
-    return addresses.computeIfAbsent(
-        u,
-        x -> {
-          URI url = x.url();
-          int port = url.getPort() > 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
-          return new InetSocketAddress(url.getHost(), port);
-        });
-  }
-
-  /**
-   * One IO thread's scratch buffers, idle backend connections, and requests: relayed client
-   * connections for their whole life, HTTP/2 streams while they wait for their response.
-   */
-  final class Loop implements Runnable {
-    final XnioIoThread thread;
-    final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER);
-    final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER);
-    final IdentityHashMap<Upstream, ArrayDeque<RelayBackend>> idle = new IdentityHashMap<>();
-    final IdentityHashMap<Upstream, ArrayDeque<RelayRequest>> waiting = new IdentityHashMap<>();
-    final ArrayList<RelayRequest> requests = new ArrayList<>();
-    final ArrayList<Http2Channel> batched = new ArrayList<>();
-    final Runnable flushes = this::flush;
-
-    H1Relay relay() {
-      return H1Relay.this;
-    }
-
-    Loop(XnioIoThread thread) {
-      this.thread = thread;
-      thread.executeAtInterval(this, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
-    }
-
-    RelayBackend takeIdle(Upstream u) {
-      ArrayDeque<RelayBackend> q = idle.get(u);
-      while (q != null && !q.isEmpty()) {
-        RelayBackend b = q.pollLast();
-        if (b.connection.isOpen()) {
-          return b;
-        }
-        b.close();
-      }
-      return null;
-    }
-
-    ArrayDeque<RelayRequest> waiting(Upstream u) {
-      return waiting.computeIfAbsent(u, x -> new ArrayDeque<>());
-    }
-
-    /** The next request waiting here for a connection to {@code u}, no longer queued; or null. */
-    RelayRequest nextWaiting(Upstream u) {
-      ArrayDeque<RelayRequest> q = waiting.get(u);
-      RelayRequest c = q == null ? null : q.pollFirst();
-      if (c != null) {
-        c.queued = false;
-        slots(u).waiting.decrementAndGet();
-      }
-      return c;
-    }
-
-    /**
-     * A connection to {@code u} of this thread closed: a request waiting here opens a new one; with
-     * none waiting here, one waiting on another thread may.
-     */
-    void slotFreed(Upstream u) {
-      ArrayDeque<RelayRequest> q = waiting.get(u);
-      if (q != null && !q.isEmpty()) {
-        wake(u);
-      } else if (slots(u).waiting.get() > 0) {
-        elsewhere(this, l -> l.wake(u));
-      }
-    }
-
-    /** The first request waiting here for {@code u} opens a connection, if the cap allows one. */
-    void wake(Upstream u) {
-      ArrayDeque<RelayRequest> q = waiting.get(u);
-      if (q != null && !q.isEmpty() && slots(u).reserve(state.settings.maxConnections())) {
-        nextWaiting(u).connect(u);
-      }
-    }
-
-    /**
-     * Holds back {@code connection}'s frames until the end of this turn of the IO thread's loop,
-     * when {@link #flush} sends them with those of every other stream that ended in the same turn:
-     * one TLS record and one write for many responses, where Undertow would write each stream's
-     * frames as it ends. Undertow's own frames on the connection (its settings, pings, window
-     * updates, the proxy's responses) wait for the same flush.
-     */
-    void batch(Http2Channel connection) {
-      if (!connection.isRequireExplicitFlush()) {
-        connection.setRequireExplicitFlush(true);
-        batched.add(connection);
-        if (batched.size() == 1) {
-          thread.execute(flushes);
-        }
-      }
-    }
-
-    /** Sends what the connections of {@link #batch} hold back. */
-    void flush() {
-      for (int i = 0; i < batched.size(); i++) {
-        Http2Channel connection = batched.get(i);
-        connection.setRequireExplicitFlush(false);
-        connection.flush();
-      }
-      batched.clear();
-    }
-
-    /** Closes an idle connection to {@code u}, when a request waits for one on another thread. */
-    void shedIdle(Upstream u) {
-      ArrayDeque<RelayBackend> q = idle.get(u);
-      if (q != null && !q.isEmpty() && slots(u).waiting.get() > 0) {
-        // its close frees the slot for the waiting thread (slotFreed)
-        q.pollFirst().close();
-      }
-    }
-
-    void add(RelayRequest c) {
-      c.index = requests.size();
-      requests.add(c);
-    }
-
-    void remove(RelayRequest c) {
-      int i = c.index;
-      if (i < 0) {
-        return;
-      }
-      RelayRequest last = requests.remove(requests.size() - 1);
-      if (last != c) {
-        requests.set(i, last);
-        last.index = i;
-      }
-      c.index = -1;
-    }
-
-    /** Timeouts: requests past the request timeout, idle requests, idle backend connections. */
-    @Override
-    public void run() {
-      long now = ticker.read();
-      long queueTimeout = state.settings.queueTimeoutNanos();
-      long idleNanos = tap.limits().idleTimeout().toNanos();
-      for (int i = requests.size() - 1; i >= 0; i--) {
-        if (i < requests.size()) {
-          requests.get(i).sweep(now, idleNanos);
-        }
-      }
-      for (var e : waiting.entrySet()) {
-        ArrayDeque<RelayRequest> q = e.getValue();
-        while (!q.isEmpty() && now - q.peekFirst().queuedSince > queueTimeout) {
-          RelayRequest c = nextWaiting(e.getKey());
-          c.upstream.inFlight().decrementAndGet();
-          c.answer(503);
-        }
-      }
-      for (ArrayDeque<RelayBackend> q : idle.values()) {
-        while (!q.isEmpty() && now - q.peekFirst().idleSince > POOLED_TTL_NANOS) {
-          q.pollFirst().close();
-        }
-      }
-    }
   }
 
   /**

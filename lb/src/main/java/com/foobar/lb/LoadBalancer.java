@@ -20,14 +20,17 @@ import io.undertow.util.AttachmentKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.XnioWorker;
 
 /**
  * Role {@code lb}: the HTTPS listener {@code lb.https} (HTTP/2 and HTTP/1.1 by ALPN, {@code
@@ -313,6 +316,8 @@ public final class LoadBalancer implements RoleServer {
                     readiness,
                     metrics,
                     new StatsPage(p.roster()::current, meters, ticker, AdminHandler::notFound)));
+    // one pool of backend connections for the relays of both listeners
+    Map<XnioWorker, RelayPool> pools = new ConcurrentHashMap<>();
     for (String listener : List.of(HTTPS_LISTENER, HTTP_LISTENER)) {
       listeners.connectionGuard(
           listener,
@@ -329,8 +334,9 @@ public final class LoadBalancer implements RoleServer {
         listeners.takeover(
             listener,
             (undertow, tap, worker) -> {
+              RelayPool pool = pools.computeIfAbsent(worker, w -> new RelayPool(w, meters, ticker));
               H1Relay relay =
-                  new H1Relay(undertow, tap, worker, https, meters, metrics.registry(), ticker);
+                  new H1Relay(undertow, tap, pool, https, meters, metrics.registry(), ticker);
               relay.use(relayRoute(config, p, https));
               p.relays().add(relay);
               return relay;

@@ -6,7 +6,6 @@ import static com.foobar.lb.H1Relay.append;
 import static com.foobar.lb.H1Relay.drain;
 import static com.foobar.lb.H1Relay.log;
 
-import com.foobar.lb.H1Relay.Loop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -17,8 +16,8 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
 
 /** A connection to a backend: idle in its loop's pool, or serving one client's request. */
 final class RelayBackend {
-  final H1Relay relay;
-  final Loop loop;
+  final RelayPool pool;
+  final RelayLoop loop;
   final Upstream upstream;
   StreamConnection connection;
   ConduitStreamSourceChannel source;
@@ -44,8 +43,8 @@ final class RelayBackend {
   boolean reusable;
   final Heads.Chunked chunked = new Heads.Chunked();
 
-  RelayBackend(Loop loop, Upstream upstream) {
-    this.relay = loop.relay();
+  RelayBackend(RelayLoop loop, Upstream upstream) {
+    this.pool = loop.pool;
     this.loop = loop;
     this.upstream = upstream;
   }
@@ -84,7 +83,7 @@ final class RelayBackend {
       return;
     }
     closed = true;
-    relay.slots(upstream).open.decrementAndGet();
+    pool.slots(upstream).open.decrementAndGet();
     loop.slotFreed(upstream);
     RelayRequest c = owner;
     owner = null;
@@ -94,7 +93,7 @@ final class RelayBackend {
     c.backend = null;
     Upstream u = upstream;
     u.inFlight().decrementAndGet();
-    relay.meters.failed(u, "connect failed");
+    pool.meters.failed(u, "connect failed");
     log.atDebug()
         .addKeyValue("event", "lb.relay.connect_failed")
         .addKeyValue("backend", u.name())
@@ -199,12 +198,12 @@ final class RelayBackend {
       send(ByteBuffer.wrap(waiter.request));
       return;
     }
-    if (relay.slots(upstream).waiting.get() > 0) {
+    if (pool.slots(upstream).waiting.get() > 0) {
       // a request waits on another IO thread: the slot goes there
       close();
       return;
     }
-    idleSince = relay.ticker.read();
+    idleSince = pool.ticker.read();
     source.resumeReads();
     loop.idle.computeIfAbsent(upstream, x -> new ArrayDeque<>()).addLast(this);
   }
@@ -223,7 +222,7 @@ final class RelayBackend {
     }
     closed = true;
     if (!keepsSlot) {
-      relay.slots(upstream).open.decrementAndGet();
+      pool.slots(upstream).open.decrementAndGet();
     }
     ArrayDeque<RelayBackend> q = loop.idle.get(upstream);
     if (q != null) {

@@ -31,7 +31,6 @@ import static com.foobar.lb.H1Relay.method;
 
 import com.foobar.core.HttpLimits;
 import com.foobar.core.RateLimitHandler;
-import com.foobar.lb.H1Relay.Loop;
 import io.undertow.connector.PooledByteBuffer;
 import io.undertow.util.HttpString;
 import io.undertow.util.ImmediatePooledByteBuffer;
@@ -65,8 +64,8 @@ final class RelayClient extends RelayRequest {
   /** The request in flight as the client sent it, for Undertow when the relay gives it back. */
   byte[] original;
 
-  RelayClient(Loop loop, StreamConnection connection, InetAddress peer) {
-    super(loop);
+  RelayClient(H1Relay relay, RelayLoop loop, StreamConnection connection, InetAddress peer) {
+    super(relay, loop);
     this.connection = connection;
     this.source = connection.getSourceChannel();
     this.sink = connection.getSinkChannel();
@@ -600,7 +599,7 @@ final class RelayClient extends RelayRequest {
   }
 
   @Override
-  void sweep(long now, long idleNanos) {
+  void sweep(long now) {
     if (closed) {
       return;
     }
@@ -608,7 +607,7 @@ final class RelayClient extends RelayRequest {
       if (!queued && now - start > st.settings.requestTimeoutNanos()) {
         timedOut();
       }
-    } else if (unsent == null && now - lastActive > idleNanos) {
+    } else if (unsent == null && now - lastActive > relay.tap.limits().idleTimeout().toNanos()) {
       close();
     }
   }

@@ -21,9 +21,8 @@ import static com.foobar.lb.H1Relay.X_REQUEST_ID;
 import static com.foobar.lb.H1Relay.append;
 import static com.foobar.lb.H1Relay.serves;
 
-import com.foobar.lb.H1Relay.Loop;
-import com.foobar.lb.H1Relay.Slots;
 import com.foobar.lb.H1Relay.State;
+import com.foobar.lb.RelayPool.Slots;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
 import java.io.IOException;
@@ -43,7 +42,7 @@ import org.xnio.StreamConnection;
  */
 abstract class RelayRequest {
   final H1Relay relay;
-  final Loop loop;
+  final RelayLoop loop;
   int index = -1;
   State st;
   boolean busy;
@@ -66,9 +65,9 @@ abstract class RelayRequest {
   /** The status of the response head being read (a 1xx is interim). */
   int headStatus;
 
-  RelayRequest(Loop loop) {
+  RelayRequest(H1Relay relay, RelayLoop loop) {
+    this.relay = relay;
     this.loop = loop;
-    this.relay = loop.relay();
   }
 
   /** The request's method, and what follows from it. */
@@ -88,7 +87,7 @@ abstract class RelayRequest {
   abstract void abort();
 
   /** Timeouts, from the loop's sweep. */
-  abstract void sweep(long now, long idleNanos);
+  abstract void sweep(long now);
 
   /**
    * Takes the status line {@code [from, lineEnd)} of a response head whose status is {@code code}.
@@ -149,7 +148,7 @@ abstract class RelayRequest {
    * thread's queue (503 when it is full).
    */
   void connectOrWait(Upstream u) {
-    Slots slots = relay.slots(u);
+    Slots slots = loop.pool.slots(u);
     if (!slots.reserve(st.settings.maxConnections())) {
       ArrayDeque<RelayRequest> q = loop.waiting(u);
       if (q.size() >= st.settings.queuePerThread()) {
@@ -168,7 +167,7 @@ abstract class RelayRequest {
       if (queued) {
         // another IO thread may hold the connections idle: it closes one so that this thread can
         // open it
-        relay.elsewhere(loop, l -> l.shedIdle(u));
+        loop.pool.elsewhere(loop, l -> l.shedIdle(u));
       }
       return;
     }
@@ -185,8 +184,8 @@ abstract class RelayRequest {
             ? st.route
                 .upstreamTls()
                 .orElseThrow()
-                .openSslConnection(loop.thread, relay.address(u), null, TLS_BACKEND_OPTIONS)
-            : loop.thread.openStreamConnection(relay.address(u), null, BACKEND_OPTIONS);
+                .openSslConnection(loop.thread, loop.pool.address(u), null, TLS_BACKEND_OPTIONS)
+            : loop.thread.openStreamConnection(loop.pool.address(u), null, BACKEND_OPTIONS);
     future.addNotifier(
         new IoFuture.HandlingNotifier<StreamConnection, RelayBackend>() {
           @Override
@@ -483,7 +482,7 @@ abstract class RelayRequest {
     if (queued) {
       queued = false;
       if (loop.waiting(upstream).remove(this)) {
-        relay.slots(upstream).waiting.decrementAndGet();
+        loop.pool.slots(upstream).waiting.decrementAndGet();
       }
     }
     if (busy) {

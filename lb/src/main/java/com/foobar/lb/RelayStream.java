@@ -13,7 +13,6 @@ import static com.foobar.lb.H1Relay.drain;
 import static com.foobar.lb.H1Relay.latin1;
 import static com.foobar.lb.H1Relay.visibleAscii;
 
-import com.foobar.lb.H1Relay.Loop;
 import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.server.Connectors;
 import io.undertow.server.HttpHandler;
@@ -42,7 +41,9 @@ final class RelayStream extends RelayRequest implements Heads.Data {
   final HttpServerExchange exchange;
   final HttpHandler proxy;
 
-  /** The HTTP/2 connection the stream belongs to, whose frames {@link Loop#batch} holds back. */
+  /**
+   * The HTTP/2 connection the stream belongs to, whose frames {@link RelayLoop#batch} holds back.
+   */
   final Http2Channel connection;
 
   StreamSinkChannel channel;
@@ -56,8 +57,8 @@ final class RelayStream extends RelayRequest implements Heads.Data {
   /** The response is whole: the exchange ends once {@link #unsent} is written. */
   boolean ending;
 
-  RelayStream(Loop loop, HttpServerExchange exchange, HttpHandler proxy) {
-    super(loop);
+  RelayStream(H1Relay relay, RelayLoop loop, HttpServerExchange exchange, HttpHandler proxy) {
+    super(relay, loop);
     this.exchange = exchange;
     this.proxy = proxy;
     this.connection = Http2Requests.connection(exchange);
@@ -196,7 +197,7 @@ final class RelayStream extends RelayRequest implements Heads.Data {
   }
 
   @Override
-  void sweep(long now, long idleNanos) {
+  void sweep(long now) {
     if (!busy) {
       return;
     }

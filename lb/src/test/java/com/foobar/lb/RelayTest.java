@@ -62,6 +62,10 @@ class RelayTest {
     final ServerSocket server;
     final BlockingQueue<String> requests = new LinkedBlockingQueue<>();
     final AtomicInteger connections = new AtomicInteger();
+
+    /** Connections that carried a request other than a health check. */
+    final AtomicInteger serving = new AtomicInteger();
+
     final List<Socket> sockets = new ArrayList<>();
     volatile Function<String, Answer> answer =
         r -> Answer.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -129,10 +133,15 @@ class RelayTest {
       try (s) {
         InputStream in = s.getInputStream();
         OutputStream out = s.getOutputStream();
+        boolean served = false;
         while (true) {
           String head = readHead(in);
           if (head == null) {
             return;
+          }
+          if (!served && !head.startsWith("GET /ready")) {
+            served = true;
+            serving.incrementAndGet();
           }
           String body = "";
           for (String line : head.split("\r\n")) {
@@ -292,6 +301,18 @@ class RelayTest {
     s.bind(new InetSocketAddress(from, 0));
     s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
     s.setSoTimeout(5000);
+    return s;
+  }
+
+  /** An HTTP/1.1 connection over TLS to the HTTPS listener, whose relay is the other one. */
+  private Socket tlsClient() throws Exception {
+    javax.net.ssl.SSLSocket s =
+        (javax.net.ssl.SSLSocket)
+            TestLb.trusting(tls)
+                .getSocketFactory()
+                .createSocket("127.0.0.1", lb.httpsAddress().port());
+    s.setSoTimeout(5000);
+    s.startHandshake();
     return s;
   }
 
@@ -590,7 +611,8 @@ class RelayTest {
   }
 
   @Test
-  void poolCap_holdsOverAllIoThreads_andRequestsWaitingOnAnyThreadAreServed() throws Exception {
+  void poolCap_holdsOverAllIoThreadsAndBothListeners_andWaitingRequestsAreServed()
+      throws Exception {
     start(
         c -> {
           c.pool = new LbConfig.PoolConfig(1, 64, Duration.ofSeconds(5));
@@ -598,12 +620,14 @@ class RelayTest {
         });
     AtomicInteger most = new AtomicInteger();
     origin.answer = Origin.slowOk(30, most);
-    // connections spread over the IO threads; one backend connection serves them all in turn,
-    // moving between threads when a request waits on another (not after the 5 s queue timeout)
+    // connections spread over the IO threads and both listeners' relays; one backend connection
+    // serves them all in turn, moving between threads when a request waits on another (not after
+    // the 5 s queue timeout)
     List<Socket> sockets = new ArrayList<>();
     try {
-      for (int i = 0; i < 8; i++) {
+      for (int i = 0; i < 4; i++) {
         sockets.add(client());
+        sockets.add(tlsClient());
       }
       long t0 = System.nanoTime();
       for (int i = 0; i < sockets.size(); i++) {
@@ -620,6 +644,22 @@ class RelayTest {
         s.close();
       }
     }
-    assertThat(most.get()).as("requests at the origin at once").isEqualTo(1);
+    assertThat(most.get()).as("requests at the origin at once, over both listeners").isEqualTo(1);
+  }
+
+  @Test
+  void connectionsLeftIdleByOneListener_serveTheOther() throws Exception {
+    start();
+    // each client connection lands on an IO thread of XNIO's choice; once each thread holds an idle
+    // backend connection, requests on either listener need no new one
+    for (int i = 0; i < 10; i++) {
+      try (Socket s = i % 2 == 0 ? client() : tlsClient()) {
+        send(s, "GET /idle/" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+      }
+    }
+    assertThat(origin.serving.get())
+        .as("origin connections that served requests, at most one per IO thread")
+        .isBetween(1, Runtime.getRuntime().availableProcessors());
   }
 }
