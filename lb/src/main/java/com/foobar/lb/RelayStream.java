@@ -35,7 +35,7 @@ import org.xnio.channels.StreamSinkChannel;
  * the backend's response comes back through the exchange (its header fields into Undertow's map,
  * its body without chunked framing into the response channel). All of it happens on the stream's IO
  * thread. Undertow's proxy serves the stream instead when its backend failed before answering (see
- * {@link #stream}).
+ * {@link H1Relay#stream}).
  */
 final class RelayStream extends RelayRequest implements Heads.Data {
   final HttpServerExchange exchange;
