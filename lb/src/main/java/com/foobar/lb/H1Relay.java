@@ -207,9 +207,7 @@ final class H1Relay extends ForwardingOpenListener {
       ListenerTap tap,
       RelayPool pool,
       boolean https,
-      LbMeters meters,
-      MeterRegistry registry,
-      Ticker ticker) {
+      MeterRegistry registry) {
     super(undertow);
     this.https = https;
     this.handoffs =
@@ -227,8 +225,9 @@ final class H1Relay extends ForwardingOpenListener {
             .tag("listener", tap.name())
             .register(registry);
     this.tap = tap;
-    this.meters = meters;
-    this.ticker = ticker;
+    // the pool's, which the relays of both listeners share
+    this.meters = pool.meters;
+    this.ticker = pool.ticker;
     this.pool = pool;
     this.proto = Heads.ascii(https ? "https" : "http");
     this.defaultPort = Heads.ascii(https ? "443" : "80");
@@ -274,7 +273,7 @@ final class H1Relay extends ForwardingOpenListener {
       undertow.handleEvent(connection, extra);
       return;
     }
-    RelayLoop loop = pool.loop(connection.getIoThread());
+    RelayLoop loop = pool.loop(io);
     SocketAddress peer = connection.getPeerAddress();
     InetAddress address = peer instanceof InetSocketAddress a ? a.getAddress() : null;
     if (address == null || !tap.admits(address) || trusted(st.settings, address)) {

@@ -335,8 +335,7 @@ public final class LoadBalancer implements RoleServer {
             listener,
             (undertow, tap, worker) -> {
               RelayPool pool = pools.computeIfAbsent(worker, w -> new RelayPool(w, meters, ticker));
-              H1Relay relay =
-                  new H1Relay(undertow, tap, pool, https, meters, metrics.registry(), ticker);
+              H1Relay relay = new H1Relay(undertow, tap, pool, https, metrics.registry());
               relay.use(relayRoute(config, p, https));
               p.relays().add(relay);
               return relay;

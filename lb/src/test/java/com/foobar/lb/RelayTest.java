@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class RelayTest {
   private static com.foobar.core.ServerTls tls;
+  private static javax.net.ssl.SSLContext clientTls;
   private final Metrics metrics = Metrics.create("test");
   private LoadBalancer lb;
   private Origin origin;
@@ -44,6 +45,7 @@ class RelayTest {
   @BeforeAll
   static void certificate() throws Exception {
     tls = TestLb.selfSigned();
+    clientTls = TestLb.trusting(tls);
   }
 
   @AfterEach
@@ -308,9 +310,7 @@ class RelayTest {
   private Socket tlsClient() throws Exception {
     javax.net.ssl.SSLSocket s =
         (javax.net.ssl.SSLSocket)
-            TestLb.trusting(tls)
-                .getSocketFactory()
-                .createSocket("127.0.0.1", lb.httpsAddress().port());
+            clientTls.getSocketFactory().createSocket("127.0.0.1", lb.httpsAddress().port());
     s.setSoTimeout(5000);
     s.startHandshake();
     return s;
