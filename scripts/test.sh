@@ -12,6 +12,7 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(maria
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v testssl >/dev/null 2>&1 || need+=(testssl.sh)
+command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)

@@ -36,7 +36,8 @@ import org.xnio.channels.AcceptingChannel;
  * of {@link ClientAddress#proxyProtocol} (if any), TLS (for an HTTPS listener), then the open
  * listener {@code Undertow.start()} would have built: {@link HttpOpenListener}, or with HTTP/2 an
  * {@link AlpnOpenListener} offering {@code h2} next to HTTP/1.1, whose HTTP/2 connections get a
- * {@link CoalescingSinkConduit} and an {@link EmptyReadConduit} over their TLS.
+ * {@link CoalescingSinkConduit} and an {@link EmptyReadConduit} over their TLS and a {@link
+ * PlainHpackEncoder} for their header blocks.
  */
 final class Acceptor {
   /** The buffer size of {@code Undertow.start()} for a heap of 128 MiB or more. */
@@ -109,7 +110,8 @@ final class Acceptor {
       AlpnOpenListener alpn = new AlpnOpenListener(pool, options, http1);
       Http2OpenListener h2 = new Http2OpenListener(pool, options);
       h2.setRootHandler(root);
-      alpn.addProtocol(Http2OpenListener.HTTP2, CoalescingSinkConduit.around(h2), 10);
+      alpn.addProtocol(
+          Http2OpenListener.HTTP2, PlainHpackEncoder.around(CoalescingSinkConduit.around(h2)), 10);
       open = alpn;
     }
     Optional<UndertowXnioSsl> ssl =
