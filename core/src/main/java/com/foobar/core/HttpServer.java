@@ -7,6 +7,7 @@ import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.DelegateOpenListener;
 import io.undertow.server.HttpHandler;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -309,6 +310,11 @@ public final class HttpServer {
           b.addListener(l);
         }
       }
+      for (Spec s : specs) {
+        if (!byHand.containsKey(s.name())) {
+          ListenException.checkFree(s.name(), s.address());
+        }
+      }
       Undertow undertow = b.build();
       undertow.start();
       Optional<Undertow> second = Optional.empty();
@@ -355,6 +361,15 @@ public final class HttpServer {
       Takeover takeover = takeovers.get(s.name());
       UnaryOperator<DelegateOpenListener> h1 =
           takeover == null ? UnaryOperator.identity() : http -> takeover.create(http, tap, worker);
+      try {
+        return open(undertow, s, root, h1);
+      } catch (UncheckedIOException e) {
+        throw new ListenException(s.name(), s.address(), e.getCause());
+      }
+    }
+
+    private Acceptor open(
+        Undertow undertow, Spec s, HttpHandler root, UnaryOperator<DelegateOpenListener> h1) {
       return Acceptor.open(
           undertow.getWorker(),
           undertowOptions(),

@@ -1,6 +1,7 @@
 package com.foobar.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -283,5 +285,39 @@ class HttpServerTest {
     assertThat(drained[0]).isTrue();
     assertThat(slow[0]).startsWith("HTTP/1.1 200").endsWith("done");
     assertThat(get("127.0.0.1", port, "/late")).startsWith("HTTP/1.1 503");
+  }
+
+  @Test
+  void aTakenAddress_failsNamingTheListenerAndTheAddress_onBothKindsOfListener() throws Exception {
+    AccessRule all = AccessRule.of(List.of(Cidr.parse("127.0.0.0/8")), List.of());
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      HostPort address = new HostPort("127.0.0.1", taken.getLocalPort());
+      // a plain listener is bound by Undertow.start()
+      assertThatThrownBy(
+              () ->
+                  HttpServer.builder(LIMITS, registry)
+                      .listener(
+                          "first",
+                          new HostPort("127.0.0.1", 0),
+                          all,
+                          Optional.empty(),
+                          "static",
+                          OK)
+                      .listener("busy", address, all, Optional.empty(), "static", OK)
+                      .start())
+          .isInstanceOf(ListenException.class)
+          .hasMessage("cannot listen on " + address + " (listener busy): Address already in use");
+      // one with a connection guard by Acceptor
+      assertThatThrownBy(
+              () ->
+                  HttpServer.builder(LIMITS, registry)
+                      .listener("guarded", address, all, Optional.empty(), "static", OK)
+                      .connectionGuard(
+                          "guarded", ConnectionGuard.create(10, 10, List.of(), registry, "guarded"))
+                      .start())
+          .isInstanceOf(ListenException.class)
+          .hasMessage(
+              "cannot listen on " + address + " (listener guarded): Address already in use");
+    }
   }
 }

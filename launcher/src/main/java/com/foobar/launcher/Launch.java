@@ -7,6 +7,7 @@ import com.foobar.core.ConfigLoader;
 import com.foobar.core.FoobarConfig;
 import com.foobar.core.HttpServer;
 import com.foobar.core.LbConfig;
+import com.foobar.core.ListenException;
 import com.foobar.core.Logging;
 import com.foobar.core.Metrics;
 import com.foobar.core.PeerTls;
@@ -124,10 +125,14 @@ final class Launch {
       closeAll(resources, log);
       return 2;
     } catch (RuntimeException e) {
+      Optional<ListenException> listen = cause(e, ListenException.class);
       Optional<BindException> bind = cause(e, BindException.class);
       err.println(
           "foobar: cannot start: "
-              + bind.map(b -> "cannot listen: " + b.getMessage()).orElse(String.valueOf(e)));
+              + listen
+                  .map(ListenException::getMessage)
+                  .or(() -> bind.map(b -> "cannot listen: " + b.getMessage()))
+                  .orElse(String.valueOf(e)));
       log.atError().addKeyValue("event", "foobar.start_failed").setCause(e).log("start failed");
       stopAll(started);
       closeAll(resources, log);

@@ -2,6 +2,8 @@ package com.foobar.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,25 @@ class CommandLineIT {
     assertThat(run.exitCode()).as(kind + ": " + run.stderr()).isEqualTo(2);
     assertThat(run.stderr()).contains("config error: " + key);
     assertThat(run.stderr()).doesNotContain("Exception", "\tat ");
+  }
+
+  @Test
+  void aTakenPort_exits1_namingTheListenerAndTheAddress() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      int port = taken.getLocalPort();
+      Path config =
+          JarProcess.config(
+              dir,
+              "backend: {listen: 127.0.0.1:%d, admin: 127.0.0.1:%d}"
+                  .formatted(port, JarProcess.freePort()));
+      JarProcess run = JarProcess.run(dir, "--role=backend", "--config=" + config);
+      assertThat(run.exitCode()).as(run.stderr()).isEqualTo(1);
+      assertThat(run.stderr())
+          .contains(
+              "foobar: cannot start: cannot listen on 127.0.0.1:"
+                  + port
+                  + " (listener backend): Address already in use");
+    }
   }
 
   @Test
