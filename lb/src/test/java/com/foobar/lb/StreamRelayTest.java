@@ -270,6 +270,32 @@ class StreamRelayTest {
   }
 
   @Test
+  void h2load_negotiatesH2_andEveryStreamIsRelayedAndDecoded() throws Exception {
+    // h2load (nghttp2-client, which scripts/test.sh installs) checks each response's frames and
+    // decodes its header block
+    start(1, c -> c.requestTimeout = Duration.ofSeconds(10));
+    Process p =
+        new ProcessBuilder(
+                "h2load",
+                "-n",
+                "2000",
+                "-c",
+                "4",
+                "-m",
+                "10",
+                TestLb.url(lb, LoadBalancer.HTTPS_LISTENER, "/load"))
+            .redirectErrorStream(true)
+            .start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(out).contains("Application protocol: h2");
+    assertThat(out).contains("2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed");
+    assertThat(out).contains("status codes: 2000 2xx");
+    assertThat(streams()).isEqualTo(2000);
+  }
+
+  @Test
   void originClosingWithoutAnAnswer_theStreamIsRetriedOnTheOtherBackend() throws Exception {
     List<RelayTest.Origin> two = start(2, c -> {});
     two.get(0).answer = r -> RelayTest.Origin.Answer.closing("");
