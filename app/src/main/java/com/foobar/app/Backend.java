@@ -5,6 +5,7 @@ import com.foobar.core.AdminHandler;
 import com.foobar.core.BackendConfig;
 import com.foobar.core.ConfigException;
 import com.foobar.core.HttpServer;
+import com.foobar.core.HttpServerBuilder;
 import com.foobar.core.Metrics;
 import com.foobar.core.Readiness;
 import com.foobar.core.RoleServer;
@@ -91,7 +92,7 @@ public final class Backend implements RoleServer {
     Readiness readiness = new Readiness();
     // the lb's health checks ask the site listener for /ready (lb.health.path)
     site = AdminHandler.readinessProbe(readiness, site);
-    HttpServer.Builder listeners = HttpServer.builder(config.limits(), metrics.registry());
+    HttpServerBuilder listeners = HttpServer.builder(config.limits(), metrics.registry());
     Optional<ServerTls> tls = config.tls().map(Backend::serverTls);
     if (tls.isPresent()) {
       listeners.httpsListener(

@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What an engine that takes over a listener's HTTP/1.1 connections ({@link
- * HttpServer.Builder#takeover}) owes the listener for the requests it serves itself: the same
+ * HttpServerBuilder#takeover}) owes the listener for the requests it serves itself: the same
  * allow/deny decision, the same {@code http.server.requests} timer, the same in-flight count that
  * {@link HttpServer#drain} waits for, and the same connection gauge, as Undertow's chain keeps for
  * the requests it serves.

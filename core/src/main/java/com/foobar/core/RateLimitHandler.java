@@ -105,7 +105,7 @@ public final class RateLimitHandler implements HttpHandler {
 
   /**
    * As {@link #wrap} for an enabled limit, as a {@link RateLimitHandler}: an engine that serves
-   * some of the listener's requests itself ({@link HttpServer.Builder#takeover}) limits them with
+   * some of the listener's requests itself ({@link HttpServerBuilder#takeover}) limits them with
    * the same buckets through {@link #admit}.
    *
    * @throws IllegalArgumentException when the limit is disabled or its rate or burst is below 1

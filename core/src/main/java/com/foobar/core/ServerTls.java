@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <p>Policy: TLS 1.3 and 1.2 only; forward-secret AEAD suites only ({@link #CIPHER_SUITES}); no
  * client-initiated renegotiation. The protocols and suites live in {@link #protocols()} / {@link
  * #cipherSuites()}: the listener sets them on every JDK engine ({@link
- * HttpServer.Builder#httpsListener} does); OpenSSL's context carries them itself ({@link
+ * HttpServerBuilder#httpsListener} does); OpenSSL's context carries them itself ({@link
  * #policyInContext()}). Renegotiation can only be refused JVM-wide: loading this class sets {@code
  * jdk.tls.rejectClientInitiatedRenegotiation=true}, which the JDK reads at its first server
  * handshake, so it holds for every TLS server in the process.

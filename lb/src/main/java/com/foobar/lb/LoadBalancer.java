@@ -6,6 +6,7 @@ import com.foobar.core.ClientAddress;
 import com.foobar.core.ConnectionGuard;
 import com.foobar.core.HostPort;
 import com.foobar.core.HttpServer;
+import com.foobar.core.HttpServerBuilder;
 import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
 import com.foobar.core.RateLimitHandler;
@@ -287,7 +288,7 @@ public final class LoadBalancer implements RoleServer {
             new CopyOnWriteArrayList<>());
     wire(config, Optional.empty(), p);
     Readiness readiness = new Readiness();
-    HttpServer.Builder listeners =
+    HttpServerBuilder listeners =
         HttpServer.builder(config.limits(), metrics.registry())
             .httpsListener(
                 HTTPS_LISTENER,
