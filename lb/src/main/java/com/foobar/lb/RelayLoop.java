@@ -5,6 +5,7 @@ import static com.foobar.lb.H1Relay.POOLED_TTL_NANOS;
 import static com.foobar.lb.H1Relay.SWEEP_MILLIS;
 
 import io.undertow.protocols.http2.Http2Channel;
+import io.undertow.util.HttpString;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -27,10 +28,40 @@ final class RelayLoop implements Runnable {
   final ArrayList<Http2Channel> batched = new ArrayList<>();
   final Runnable flushes = this::flush;
 
+  /**
+   * The field names of backends' response heads as Undertow's {@code HttpString}s, by their bytes
+   * (as the backend spelled them), for the heads relayed to HTTP/2 streams: a backend sends the
+   * same few names in every response, and a hit costs no String, no copy and no map lookup. A slot
+   * holds the last name that hashed to it.
+   */
+  private final HttpString[] names = new HttpString[64];
+
   RelayLoop(RelayPool pool, XnioIoThread thread) {
     this.pool = pool;
     this.thread = thread;
     thread.executeAtInterval(this, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  /** The field name in {@code [from, to)} of {@code src}. */
+  HttpString name(ByteBuffer src, int from, int to) {
+    int h = 0;
+    for (int i = from; i < to; i++) {
+      h = 31 * h + src.get(i);
+    }
+    int slot = (h ^ (h >>> 16)) & (names.length - 1);
+    HttpString cached = names[slot];
+    if (cached != null && cached.length() == to - from) {
+      int i = 0;
+      while (i < to - from && cached.byteAt(i) == src.get(from + i)) {
+        i++;
+      }
+      if (i == to - from) {
+        return cached;
+      }
+    }
+    HttpString name = HttpString.tryFromString(Heads.string(src, from, to));
+    names[slot] = name;
+    return name;
   }
 
   RelayBackend takeIdle(Upstream u) {

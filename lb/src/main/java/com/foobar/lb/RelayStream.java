@@ -224,7 +224,7 @@ final class RelayStream extends RelayRequest implements Heads.Data {
   @Override
   boolean header(ByteBuffer src, int line, int colon, int v, int ve, int eol) {
     if (headStatus >= 200) {
-      fields.add(HttpString.tryFromString(Heads.string(src, line, colon)));
+      fields.add(loop.name(src, line, colon));
       fields.add(Heads.string(src, v, ve));
     }
     return true;

@@ -270,6 +270,27 @@ class StreamRelayTest {
   }
 
   @Test
+  void manyFieldNames_eachArriveWithItsOwnValue_responseAfterResponse() throws Exception {
+    // more names than the loop's cache of names has slots, some differing only in case: each
+    // value must still come with its own name
+    RelayTest.Origin origin = start();
+    StringBuilder head = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n");
+    for (int i = 0; i < 150; i++) {
+      head.append("X-Field-").append(i).append(": v").append(i).append("\r\n");
+    }
+    head.append("x-case: lower\r\nX-CASE: upper\r\n\r\nok");
+    origin.answer = r -> RelayTest.Origin.Answer.of(head.toString());
+    for (int round = 0; round < 3; round++) {
+      HttpResponse<byte[]> r = get("/names/" + round);
+      assertThat(r.statusCode()).isEqualTo(200);
+      for (int i = 0; i < 150; i++) {
+        assertThat(r.headers().allValues("x-field-" + i)).containsExactly("v" + i);
+      }
+      assertThat(r.headers().allValues("x-case")).containsExactly("lower", "upper");
+    }
+  }
+
+  @Test
   void h2load_negotiatesH2_andEveryStreamIsRelayedAndDecoded() throws Exception {
     // h2load (nghttp2-client, which scripts/test.sh installs) checks each response's frames and
     // decodes its header block
