@@ -267,29 +267,21 @@ public final class HttpServerBuilder {
     Takeover takeover = takeovers.get(s.name());
     UnaryOperator<DelegateOpenListener> h1 =
         takeover == null ? UnaryOperator.identity() : http -> takeover.create(http, tap, worker);
-    try {
-      return open(undertow, s, root, h1);
-    } catch (UncheckedIOException e) {
-      throw new ListenException(s.name(), s.address(), e.getCause());
-    }
-  }
-
-  private Acceptor open(
-      Undertow undertow, Spec s, HttpHandler root, UnaryOperator<DelegateOpenListener> h1) {
-    return Acceptor.open(
-        undertow.getWorker(),
-        undertowOptions(),
-        s.address(),
-        root,
+    Optional<Acceptor.Tls> tls =
         s.https()
             .map(
                 https ->
                     new Acceptor.Tls(
-                        meteredContext(s.name(), https), sslOptions(https), https.http2())),
+                        meteredContext(s.name(), https), sslOptions(https), https.http2()));
+    Acceptor.Gates gates =
         new Acceptor.Gates(
             Optional.ofNullable(guards.get(s.name())),
-            Optional.ofNullable(proxyProtocol.get(s.name()))),
-        h1);
+            Optional.ofNullable(proxyProtocol.get(s.name())));
+    try {
+      return Acceptor.open(worker, undertowOptions(), s.address(), root, tls, gates, h1);
+    } catch (UncheckedIOException e) {
+      throw new ListenException(s.name(), s.address(), e.getCause());
+    }
   }
 
   /** The listeners as bound, in the order they were added. */

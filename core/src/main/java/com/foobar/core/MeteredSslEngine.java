@@ -119,7 +119,7 @@ final class MeteredSslEngine extends SSLEngine {
    * The alert for OpenSSL's reason in {@code e} ("error:0A000102:SSL routines::unsupported
    * protocol"), or 0.
    */
-  static byte description(SSLException e) {
+  private static byte description(SSLException e) {
     String reason = String.valueOf(e.getMessage());
     if (reason.contains("unsupported protocol") || reason.contains("version too low")) {
       return PROTOCOL_VERSION;
