@@ -71,6 +71,9 @@ final class PlainHpackEncoder extends HpackEncoder {
    */
   private static final Map<HttpString, Integer> NAMES = new HashMap<>();
 
+  /** Undertow's frame reader, the read listener of an HTTP/2 connection. */
+  private static final Class<?> FRAME_READER;
+
   private static final MethodHandle FRAMED_CHANNEL;
   private static final MethodHandle SET_ENCODER;
 
@@ -93,10 +96,10 @@ final class PlainHpackEncoder extends HpackEncoder {
           constants.putIfAbsent(h.toString().toLowerCase(Locale.ROOT), h);
         }
       }
-      Class<?> readListener =
+      FRAME_READER =
           Class.forName(
               "io.undertow.server.protocol.framed.AbstractFramedChannel$FrameReadListener");
-      Field outer = readListener.getDeclaredField("this$0");
+      Field outer = FRAME_READER.getDeclaredField("this$0");
       outer.setAccessible(true);
       Field encoder = Http2Channel.class.getDeclaredField("encoder");
       encoder.setAccessible(true);
@@ -166,8 +169,7 @@ final class PlainHpackEncoder extends HpackEncoder {
   /** Gives the HTTP/2 connection on {@code connection} a new {@code PlainHpackEncoder}. */
   static void install(StreamConnection connection) {
     ChannelListener<?> reader = connection.getSourceChannel().getReadListener();
-    if (reader == null
-        || !reader.getClass().getName().endsWith("AbstractFramedChannel$FrameReadListener")) {
+    if (reader == null || reader.getClass() != FRAME_READER) {
       // the open listener closed the connection
       return;
     }
