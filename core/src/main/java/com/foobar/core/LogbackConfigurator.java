@@ -13,8 +13,9 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * Configures logback in code, found through {@code ServiceLoader}: one {@link JsonLogLayout} line
- * per event on stdout, root at INFO, the chatty libraries at WARN. Doing it in code rather than in
- * {@code logback.xml} keeps the XML parser out of start-up.
+ * per event on stdout, root at INFO, the chatty libraries at WARN, Undertow's proxy failures as one
+ * line each ({@link ProxyFailureFilter}). Doing it in code rather than in {@code logback.xml} keeps
+ * the XML parser out of start-up.
  *
  * <p>Libraries that log through {@code java.util.logging} (wildfly-openssl, the JDK's HTTP client)
  * go through the same JSON lines instead of JUL's two-line text on stderr: JUL's root handlers are
@@ -42,6 +43,10 @@ public final class LogbackConfigurator extends ContextAwareBase implements Confi
     for (String chatty : new String[] {"org.xnio", "io.undertow", "org.jboss"}) {
       context.getLogger(chatty).setLevel(Level.WARN);
     }
+    ProxyFailureFilter proxyFailures = new ProxyFailureFilter();
+    proxyFailures.setContext(context);
+    proxyFailures.start();
+    context.addTurboFilter(proxyFailures);
     LevelChangePropagator levels = new LevelChangePropagator();
     levels.setContext(context);
     levels.setResetJUL(true);

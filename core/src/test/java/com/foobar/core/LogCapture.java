@@ -13,7 +13,11 @@ public final class LogCapture implements AutoCloseable {
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
   public LogCapture(Class<?> type) {
-    logger = (Logger) LoggerFactory.getLogger(type);
+    this(type.getName());
+  }
+
+  public LogCapture(String name) {
+    logger = (Logger) LoggerFactory.getLogger(name);
     appender.start();
     logger.addAppender(appender);
   }

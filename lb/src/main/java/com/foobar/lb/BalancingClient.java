@@ -20,8 +20,11 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xnio.OptionMap;
 import org.xnio.Xnio;
+import org.xnio.XnioExecutor;
 
 /**
  * The {@link ProxyClient} under Undertow's {@code ProxyHandler}: picks a backend with the {@link
@@ -38,11 +41,23 @@ import org.xnio.Xnio;
  * idempotent request was reset before its response started; the second and later calls are retries,
  * each on a backend the request has not tried, each taken from the budget.
  *
+ * <p>A request that never ends: Undertow's HTTP/2 listener resets the client's stream when the
+ * backend closes in the middle of a response, and then never completes the exchange, so its
+ * completion listener would not free the backend's in-flight slot. Each request therefore has an
+ * expiry at {@code lb.request-timeout} plus {@link #EXPIRY_GRACE_MILLIS} (by then {@code
+ * ProxyHandler}'s own timeout has ended any live request): an attempt still open then is a failure
+ * of its backend.
+ *
  * <p>Reloads: the balancer, budget and retry settings are one volatile {@link Settings} that {@link
  * #use} replaces; a request reads it once per attempt, without a lock. Pools are added and closed
  * per backend ({@link #add}, {@link #remove}) while requests run.
  */
 final class BalancingClient implements ProxyClient {
+  private static final Logger log = LoggerFactory.getLogger(BalancingClient.class);
+
+  /** How long after {@code lb.request-timeout} an attempt still open is given up. */
+  static final long EXPIRY_GRACE_MILLIS = 1000;
+
   /** The attempts of one request; ends with the exchange. */
   static final AttachmentKey<Attempts> ATTEMPTS = AttachmentKey.create(Attempts.class);
 
@@ -69,7 +84,11 @@ final class BalancingClient implements ProxyClient {
 
   /** What a reload replaces at once. */
   private record Settings(
-      Balancer balancer, RetryBudget budget, int maxRetries, long queueTimeoutMillis) {}
+      Balancer balancer,
+      RetryBudget budget,
+      int maxRetries,
+      long queueTimeoutMillis,
+      long expiryMillis) {}
 
   /** A backend with its pool, the target {@code ProxyHandler} passes back to us. */
   record Route(Upstream upstream, ProxyConnectionPool pool) implements ProxyTarget {}
@@ -82,6 +101,7 @@ final class BalancingClient implements ProxyClient {
     boolean settled = true;
     int retries;
     Failure failure = Failure.NONE;
+    XnioExecutor.Key expiry;
   }
 
   BalancingClient(
@@ -112,7 +132,11 @@ final class BalancingClient implements ProxyClient {
     manager.resize(config.pool());
     settings =
         new Settings(
-            balancer, budget, config.retries().attempts(), config.pool().queueTimeout().toMillis());
+            balancer,
+            budget,
+            config.retries().attempts(),
+            config.pool().queueTimeout().toMillis(),
+            config.requestTimeout().toMillis() + EXPIRY_GRACE_MILLIS);
   }
 
   /** TLS towards {@code https} backends ({@code lb.upstream-tls}), if configured. */
@@ -173,6 +197,11 @@ final class BalancingClient implements ProxyClient {
       exchange.putAttachment(ATTEMPTS, a);
       s.budget().onRequest();
       Attempts attempts = a;
+      a.expiry =
+          exchange
+              .getIoThread()
+              .executeAfter(
+                  () -> expire(exchange, attempts), s.expiryMillis(), TimeUnit.MILLISECONDS);
       exchange.addExchangeCompleteListener(
           (ex, next) -> {
             try {
@@ -227,7 +256,26 @@ final class BalancingClient implements ProxyClient {
     meters.failed(a.current, reason);
   }
 
+  /** The request outlived its timeout: the attempt still open has failed. */
+  private void expire(HttpServerExchange exchange, Attempts a) {
+    if (a.settled) {
+      return;
+    }
+    log.atDebug()
+        .addKeyValue("event", "lb.proxy.expired")
+        .addKeyValue("backend", a.current.name())
+        .log(
+            "{} {} to {} did not end",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI(),
+            a.current.name());
+    settle(a, "the response did not end within the request timeout");
+  }
+
   private void finish(HttpServerExchange exchange, Attempts a) {
+    if (a.expiry != null) {
+      a.expiry.remove();
+    }
     if (a.settled) {
       return;
     }

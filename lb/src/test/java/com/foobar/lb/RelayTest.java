@@ -484,7 +484,8 @@ class RelayTest {
 
   @Test
   void largeBody_toASlowReader_arrivesIntact() throws Exception {
-    start();
+    // longer than the class's 800 ms request timeout, which a busy machine could need here
+    start(c -> c.requestTimeout = Duration.ofSeconds(20));
     byte[] big = new byte[3 * 1024 * 1024];
     new java.util.Random(7).nextBytes(big);
     byte[] head =
