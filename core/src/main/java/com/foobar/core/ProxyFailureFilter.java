@@ -7,34 +7,39 @@ import ch.qos.logback.core.spi.FilterReply;
 import org.slf4j.Marker;
 
 /**
- * Undertow's proxy reports each request whose backend failed it ({@code UT005028}: the backend
- * closed or reset the connection, refused the TLS handshake) as an ERROR with the whole stack
- * trace, forty lines for what a proxy meets whenever a backend restarts. nginx writes one line
- * ("upstream prematurely closed connection"); so does this filter: such an event is dropped and
- * logged again by the same logger as one WARN line, event {@code proxy.request_failed}, its
- * exception and causes in {@code cause}. Every other event passes untouched.
+ * Undertow's proxy reports what a proxy meets whenever a backend restarts or stalls as ERRORs:
+ * {@code UT005028} a request whose backend closed or reset the connection or refused the TLS
+ * handshake, with a forty-line stack trace; {@code UT005027} a request that ran out of time. nginx
+ * writes one line for each ("upstream prematurely closed connection", "upstream timed out"); so
+ * does this filter: such an event is dropped and logged again by the same logger as one WARN line,
+ * event {@code proxy.request_failed} (the exception and its causes in {@code cause}) or {@code
+ * proxy.request_timed_out}. Every other event passes untouched.
  */
 final class ProxyFailureFilter extends TurboFilter {
   static final String LOGGER = "io.undertow.proxy";
-  static final String CODE = "UT005028";
+  static final String FAILED = "UT005028";
+  static final String TIMED_OUT = "UT005027";
 
   @Override
   public FilterReply decide(
       Marker marker, Logger logger, Level level, String format, Object[] params, Throwable t) {
-    if (t == null
-        || level != Level.ERROR
-        || format == null
-        || !format.startsWith(CODE)
-        || !LOGGER.equals(logger.getName())) {
+    if (level != Level.ERROR || format == null || !LOGGER.equals(logger.getName())) {
       return FilterReply.NEUTRAL;
     }
-    String cause = causes(t);
-    logger
-        .atWarn()
-        .addKeyValue("event", "proxy.request_failed")
-        .addKeyValue("cause", cause)
-        .log("{}: {}", format, cause);
-    return FilterReply.DENY;
+    if (t != null && format.startsWith(FAILED)) {
+      String cause = causes(t);
+      logger
+          .atWarn()
+          .addKeyValue("event", "proxy.request_failed")
+          .addKeyValue("cause", cause)
+          .log("{}: {}", format, cause);
+      return FilterReply.DENY;
+    }
+    if (format.startsWith(TIMED_OUT)) {
+      logger.atWarn().addKeyValue("event", "proxy.request_timed_out").setCause(t).log(format);
+      return FilterReply.DENY;
+    }
+    return FilterReply.NEUTRAL;
   }
 
   /** {@code t} and its causes, each as its class and message, "; caused by " between them. */

@@ -41,6 +41,20 @@ class ProxyFailureFilterTest {
   }
 
   @Test
+  void proxyRequestTimedOut_becomesAWarnLine() {
+    try (LogCapture log = new LogCapture(ProxyFailureFilter.LOGGER)) {
+      UNDERTOW.errorf("UT005027: Timing out request to %s", "/127.0.0.1:8081/slow");
+
+      List<ILoggingEvent> events = log.all();
+      assertThat(events).hasSize(1);
+      assertThat(events.get(0).getLevel()).isEqualTo(Level.WARN);
+      assertThat(LogCapture.value(events.get(0), "event")).hasValue("proxy.request_timed_out");
+      assertThat(events.get(0).getFormattedMessage())
+          .isEqualTo("UT005027: Timing out request to /127.0.0.1:8081/slow");
+    }
+  }
+
+  @Test
   void otherErrors_ofTheSameLogger_keepTheirLevelAndStackTrace() {
     try (LogCapture log = new LogCapture(ProxyFailureFilter.LOGGER)) {
       UNDERTOW.error("UT005029: something else", new IOException("boom"));
