@@ -44,6 +44,14 @@ public final class HttpServerBuilder {
   private final Map<String, ConnectionGuard> guards = new HashMap<>();
   private final Map<String, List<Cidr>> proxyProtocol = new HashMap<>();
   private final Map<String, Takeover> takeovers = new HashMap<>();
+  private boolean bodiesCountedByHandlers;
+
+  /**
+   * How far over {@code max-body-size} Undertow's own check of a chunked body lets it go: the
+   * handlers count bodies themselves and answer 413 at the limit, which one read of theirs (a
+   * buffer) cannot carry past this margin as well.
+   */
+  static final long BODY_CHECK_MARGIN = 1 << 20;
 
   HttpServerBuilder(HttpLimits limits, MeterRegistry registry) {
     this.limits = limits;
@@ -141,6 +149,16 @@ public final class HttpServerBuilder {
    */
   public HttpServerBuilder takeover(String name, Takeover takeover) {
     takeovers.put(added(name), takeover);
+    return this;
+  }
+
+  /**
+   * Leaves every request body's size to the handlers, even when they do not read it: the lb's front
+   * handler answers 413 for bodies over its limit, also when it only finds out while it forwards a
+   * chunked one, which needs Undertow's own check out of its way.
+   */
+  public HttpServerBuilder bodiesCountedByHandlers() {
+    bodiesCountedByHandlers = true;
     return this;
   }
 
@@ -343,10 +361,19 @@ public final class HttpServerBuilder {
     b.setServerOption(o, options.get(o));
   }
 
-  /** Undertow's options of every listener: {@link #limits}. */
+  /**
+   * Undertow's options of every listener: {@link #limits}. Undertow checks a chunked HTTP/1.1 body
+   * against the limit the listener had when the request arrived ({@code setMaxEntitySize} later
+   * does not reach that check), 10 MiB unless set here: a larger {@code max-body-size} would have
+   * such bodies cut off at 10 MiB, and a smaller one would let a body its handler does not count (a
+   * proxied one) through up to 10 MiB instead of {@link #BODY_CHECK_MARGIN} over the limit.
+   */
   private OptionMap undertowOptions() {
     int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
+    long maxEntity =
+        bodiesCountedByHandlers ? -1 : limits.maxBodySize().bytes() + BODY_CHECK_MARGIN;
     return OptionMap.builder()
+        .set(UndertowOptions.MAX_ENTITY_SIZE, maxEntity)
         .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)
         .set(UndertowOptions.MAX_HEADERS, 2 * limits.maxHeaders())
         .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(limits.requestHeaderTimeout()))

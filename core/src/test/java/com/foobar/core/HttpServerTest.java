@@ -49,8 +49,12 @@ class HttpServerTest {
   }
 
   private int start(AccessRule rule, HttpHandler handler) {
+    return start(LIMITS, rule, handler);
+  }
+
+  private int start(HttpLimits limits, AccessRule rule, HttpHandler handler) {
     server =
-        HttpServer.builder(LIMITS, registry)
+        HttpServer.builder(limits, registry)
             .listener(
                 "test", new HostPort("127.0.0.1", 0), rule, Optional.empty(), "static", handler)
             .start();
@@ -131,6 +135,86 @@ class HttpServerTest {
       r.append("X-").append(i).append(": 1\r\n");
     }
     assertThat(request("127.0.0.1", port, r.append("\r\n").toString())).startsWith("HTTP/1.1 431");
+  }
+
+  /**
+   * A handler that reads the request body to its end and answers how many bytes it got, or {@code
+   * cut at N} when reading failed.
+   */
+  private final HttpHandler countBody =
+      new io.undertow.server.handlers.BlockingHandler(this::countBody);
+
+  /** What {@link #countBody} last answered (the client may not get the answer it was sent). */
+  private final java.util.concurrent.BlockingQueue<String> counted =
+      new java.util.concurrent.LinkedBlockingQueue<>();
+
+  private void countBody(io.undertow.server.HttpServerExchange ex) {
+    ex.startBlocking();
+    long n = 0;
+    String answer;
+    try (InputStream in = ex.getInputStream()) {
+      byte[] buffer = new byte[8192];
+      for (int r = in.read(buffer); r >= 0; r = in.read(buffer)) {
+        n += r;
+      }
+      answer = "got " + n;
+    } catch (IOException e) {
+      answer = "cut at " + n;
+    }
+    counted.add(answer);
+    ex.getResponseSender().send(answer);
+  }
+
+  /** A chunked POST of {@code bytes} in 64 KiB chunks, then reads the answer. */
+  private static String chunkedPost(int port, long bytes) throws IOException {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.setSoTimeout(10_000);
+      try {
+        ChunkedBodies.send(
+            s.getOutputStream(),
+            "POST /up HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+            bytes,
+            64 << 10);
+      } catch (IOException e) {
+        // the server stopped reading: its answer may be there
+      }
+      ByteArrayOutputStream answer = new ByteArrayOutputStream();
+      try {
+        s.getInputStream().transferTo(answer);
+      } catch (IOException e) {
+        // reset after the answer
+      }
+      return answer.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @Test
+  void chunkedBody_isCheckedAgainstMaxBodySize_notUndertowsDefaultOf10MiB() throws Exception {
+    HttpLimits big =
+        new HttpLimits(
+            LIMITS.maxUriLength(),
+            LIMITS.maxHeaderSize(),
+            LIMITS.maxHeaders(),
+            LIMITS.requestHeaderTimeout(),
+            LIMITS.idleTimeout(),
+            DataSize.parse("16MiB"));
+    int port = start(big, AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()), countBody);
+    // over Undertow's 10 MiB: its check, fixed when the request arrived, cut this off
+    assertThat(chunkedPost(port, 12L << 20)).endsWith("got " + (12L << 20));
+    assertThat(counted.poll()).isEqualTo("got " + (12L << 20));
+  }
+
+  @Test
+  void chunkedBody_thatItsHandlerDoesNotCount_isCutOffJustOverMaxBodySize() throws Exception {
+    int port = start(AccessRule.of(List.of(Cidr.parse("127.0.0.1")), List.of()), countBody);
+    chunkedPost(port, 4L << 20);
+    String answer = counted.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(answer).startsWith("cut at ");
+    long cut = Long.parseLong(answer.substring(answer.indexOf("cut at ") + 7).trim());
+    // 1 MiB limit (LIMITS) and the margin; it was 10 MiB
+    assertThat(cut)
+        .isGreaterThanOrEqualTo(1L << 20)
+        .isLessThanOrEqualTo((1L << 20) + HttpServerBuilder.BODY_CHECK_MARGIN);
   }
 
   @Test

@@ -3,6 +3,7 @@ package com.foobar.lb;
 import com.foobar.core.LbConfig;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.undertow.UndertowOptions;
+import io.undertow.client.ClientConnection;
 import io.undertow.client.UndertowClient;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.HttpServerExchange;
@@ -41,12 +42,14 @@ import org.xnio.XnioExecutor;
  * idempotent request was reset before its response started; the second and later calls are retries,
  * each on a backend the request has not tried, each taken from the budget.
  *
- * <p>A request that never ends: Undertow's HTTP/2 listener resets the client's stream when the
- * backend closes in the middle of a response, and then never completes the exchange, so its
- * completion listener would not free the backend's in-flight slot. Each request therefore has an
- * expiry at {@code lb.request-timeout} plus {@link #EXPIRY_GRACE_MILLIS} (by then {@code
- * ProxyHandler}'s own timeout has ended any live request): an attempt still open then is a failure
- * of its backend.
+ * <p>The request timeout: this client's timer for a request is set before {@code ProxyHandler}'s
+ * (which it sets after {@link #findTarget}), so it runs first. A body the client has not finished
+ * sending by then has its backend connection aborted ({@link BodyGuard#timedOut}): Undertow's proxy
+ * would close it cleanly, writing the last chunk of a cut-off body. A request that never ends:
+ * Undertow's HTTP/2 listener resets the client's stream when the backend closes in the middle of a
+ * response, and then never completes the exchange, so its completion listener would not free the
+ * backend's in-flight slot; an attempt still open {@link #EXPIRY_GRACE_MILLIS} after the timeout
+ * (when {@code ProxyHandler}'s own timeout has ended any live request) is a failure of its backend.
  *
  * <p>Reloads: the balancer, budget and retry settings are one volatile {@link Settings} that {@link
  * #use} replaces; a request reads it once per attempt, without a lock. Pools are added and closed
@@ -102,6 +105,14 @@ final class BalancingClient implements ProxyClient {
     int retries;
     Failure failure = Failure.NONE;
     XnioExecutor.Key expiry;
+
+    /**
+     * The backend connection of the current attempt, once it has one. Kept after the exchange ends
+     * (a client that goes away mid-body ends it before the proxy's reader hears of it): the pool
+     * takes a connection back only when its request and response are done, and {@link BodyGuard}
+     * aborts only a request whose body has not ended.
+     */
+    ClientConnection connection;
   }
 
   BalancingClient(
@@ -136,7 +147,7 @@ final class BalancingClient implements ProxyClient {
             budget,
             config.retries().attempts(),
             config.pool().queueTimeout().toMillis(),
-            config.requestTimeout().toMillis() + EXPIRY_GRACE_MILLIS);
+            config.requestTimeout().toMillis());
   }
 
   /** TLS towards {@code https} backends ({@code lb.upstream-tls}), if configured. */
@@ -201,7 +212,7 @@ final class BalancingClient implements ProxyClient {
           exchange
               .getIoThread()
               .executeAfter(
-                  () -> expire(exchange, attempts), s.expiryMillis(), TimeUnit.MILLISECONDS);
+                  () -> timedOut(exchange, attempts), s.expiryMillis(), TimeUnit.MILLISECONDS);
       exchange.addExchangeCompleteListener(
           (ex, next) -> {
             try {
@@ -210,6 +221,10 @@ final class BalancingClient implements ProxyClient {
               next.proceed();
             }
           });
+    } else if (BodyGuard.fault(exchange) != null) {
+      // the lb cut the request off at the backend for the client's fault: no backend would do
+      release(a);
+      return null;
     } else {
       if (!a.settled) {
         // the connection was reset before the response started
@@ -248,12 +263,38 @@ final class BalancingClient implements ProxyClient {
     }
   }
 
+  /** Ends the current attempt without holding it for or against the backend. */
+  private static void release(Attempts a) {
+    if (!a.settled) {
+      a.settled = true;
+      a.current.inFlight().decrementAndGet();
+    }
+  }
+
   /** Ends the current attempt as a failure: frees its in-flight slot and tells the backend. */
   private void settle(Attempts a, String reason) {
     a.settled = true;
     a.failure = Failure.CONNECT;
     a.current.inFlight().decrementAndGet();
     meters.failed(a.current, reason);
+  }
+
+  /**
+   * The request timeout passed: a body still coming is cut off at the backend, and the attempt is
+   * given {@link #EXPIRY_GRACE_MILLIS} more to end.
+   */
+  private void timedOut(HttpServerExchange exchange, Attempts a) {
+    if (BodyGuard.timedOut(exchange)) {
+      // the client was still sending: not the backend's fault
+      release(a);
+      return;
+    }
+    if (!a.settled) {
+      a.expiry =
+          exchange
+              .getIoThread()
+              .executeAfter(() -> expire(exchange, a), EXPIRY_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** The request outlived its timeout: the attempt still open has failed. */
@@ -275,6 +316,10 @@ final class BalancingClient implements ProxyClient {
   private void finish(HttpServerExchange exchange, Attempts a) {
     if (a.expiry != null) {
       a.expiry.remove();
+    }
+    if (BodyGuard.fault(exchange) != null) {
+      release(a);
+      return;
     }
     if (a.settled) {
       return;
@@ -304,6 +349,7 @@ final class BalancingClient implements ProxyClient {
             new ProxyCallback<>() {
               @Override
               public void completed(HttpServerExchange ex, ProxyConnection connection) {
+                a.connection = connection.getConnection();
                 callback.completed(ex, connection);
               }
 

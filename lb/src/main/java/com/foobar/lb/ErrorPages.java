@@ -26,6 +26,14 @@ final class ErrorPages {
         code = "gateway_timeout";
         message = "the backend did not answer in time";
       }
+      case 400 -> {
+        code = "bad_request";
+        message = "the request body broke off";
+      }
+      case 408 -> {
+        code = "request_timeout";
+        message = "the request was not received in time";
+      }
       case 413 -> {
         code = "payload_too_large";
         message = "the request body is too large";

@@ -13,8 +13,9 @@ import java.util.Optional;
  * X-Forwarded-Proto/-Host/-Server/-Port} with what this lb saw unless the peer is trusted ({@code
  * X-Forwarded-For} gets the peer appended by the proxy), keeps an incoming {@code X-Request-Id}
  * only when the peer is trusted ({@link #TRUSTED_PEER}) and generates one otherwise, adds {@code
- * Strict-Transport-Security} on HTTPS, refuses bodies over {@code max-body-size} (413), and renders
- * the lb's own 502/503/504 answers as a small JSON body when the client accepts JSON, else HTML.
+ * Strict-Transport-Security} on HTTPS, refuses bodies over {@code max-body-size} (413; {@link
+ * BodyGuard} for a body of unknown length), and renders the lb's own 502/503/504 answers as a small
+ * JSON body when the client accepts JSON, else HTML.
  */
 final class FrontHandler implements HttpHandler {
   /**
@@ -58,7 +59,11 @@ final class FrontHandler implements HttpHandler {
       exchange.endExchange();
       return;
     }
-    exchange.setMaxEntitySize(maxBodyBytes);
+    if (exchange.getRequestContentLength() < 0 && !exchange.isRequestComplete()) {
+      BodyGuard.apply(exchange, maxBodyBytes);
+    } else {
+      exchange.setMaxEntitySize(maxBodyBytes);
+    }
     boolean trusted = Boolean.TRUE.equals(exchange.getAttachment(TRUSTED_PEER));
     if (!trusted || !headers.contains(REQUEST_ID)) {
       headers.put(REQUEST_ID, RequestIds.next());
@@ -85,6 +90,13 @@ final class FrontHandler implements HttpHandler {
           return false;
         }
         int status = exchange.getStatusCode();
+        BodyGuard.Fault fault = BodyGuard.fault(exchange);
+        if (fault != null) {
+          // the proxy's failure to finish a request whose body the lb cut off for the client's
+          // fault
+          status = fault.status;
+          exchange.setStatusCode(status);
+        }
         BalancingClient.Attempts a = exchange.getAttachment(BalancingClient.ATTEMPTS);
         if (status == 503
             && a != null

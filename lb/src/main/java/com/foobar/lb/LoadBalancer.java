@@ -290,6 +290,8 @@ public final class LoadBalancer implements RoleServer {
     Readiness readiness = new Readiness();
     HttpServerBuilder listeners =
         HttpServer.builder(config.limits(), metrics.registry())
+            // FrontHandler: 413 by Content-Length, or BodyGuard as the body is forwarded
+            .bodiesCountedByHandlers()
             .httpsListener(
                 HTTPS_LISTENER,
                 config.https(),

@@ -2,6 +2,7 @@ package com.foobar.lb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.foobar.core.ChunkedBodies;
 import com.foobar.core.LbConfig;
 import com.foobar.core.Metrics;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -67,6 +68,12 @@ class RelayTest {
 
     /** Connections that carried a request other than a health check. */
     final AtomicInteger serving = new AtomicInteger();
+
+    /** Chunked request bodies that ended before their last chunk (never in {@link #requests}). */
+    final AtomicInteger cutOff = new AtomicInteger();
+
+    /** Heads of requests with chunked bodies, counted as they arrive. */
+    final AtomicInteger chunkedHeads = new AtomicInteger();
 
     final List<Socket> sockets = new ArrayList<>();
     volatile Function<String, Answer> answer =
@@ -152,6 +159,15 @@ class RelayTest {
               body = new String(in.readNBytes(n), StandardCharsets.ISO_8859_1);
             }
           }
+          if (head.toLowerCase().contains("\r\ntransfer-encoding: chunked\r\n")) {
+            chunkedHeads.incrementAndGet();
+            byte[] whole = dechunk(in);
+            if (whole == null) {
+              cutOff.incrementAndGet();
+              return;
+            }
+            body = new String(whole, StandardCharsets.ISO_8859_1);
+          }
           String request = head + body;
           requests.add(request);
           if (head.startsWith("GET /ready")) {
@@ -169,6 +185,48 @@ class RelayTest {
       } catch (IOException e) {
         // the peer went away
       }
+    }
+
+    /** A chunked body up to its last chunk and trailer; null when the connection ends first. */
+    private static byte[] dechunk(InputStream in) {
+      ByteArrayOutputStream body = new ByteArrayOutputStream();
+      try {
+        while (true) {
+          String line = line(in);
+          if (line == null) {
+            return null;
+          }
+          int size = Integer.parseInt(line.split(";")[0].trim(), 16);
+          if (size == 0) {
+            for (String t = line(in); t != null; t = line(in)) {
+              if (t.isEmpty()) {
+                return body.toByteArray();
+              }
+            }
+            return null;
+          }
+          byte[] data = in.readNBytes(size);
+          body.write(data);
+          if (data.length < size || in.readNBytes(2).length < 2) {
+            return null;
+          }
+        }
+      } catch (IOException e) {
+        return null;
+      }
+    }
+
+    /** A line without its CRLF; null at the end of the stream. */
+    private static String line(InputStream in) throws IOException {
+      ByteArrayOutputStream b = new ByteArrayOutputStream();
+      for (int c = in.read(); c >= 0; c = in.read()) {
+        if (c == '\n') {
+          String s = b.toString(StandardCharsets.ISO_8859_1);
+          return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+        }
+        b.write(c);
+      }
+      return null;
     }
 
     /** The next request that is not a health check. */
@@ -579,6 +637,118 @@ class RelayTest {
       assertThat(read(s.getInputStream(), "POST").head()).startsWith("HTTP/1.1 413");
     }
     assertThat(handoffs()).isEqualTo(2);
+  }
+
+  /** Sends a chunked POST of {@code bytes} in 8 KiB chunks, its last chunk too. */
+  private static void sendChunked(Socket s, long bytes) throws IOException {
+    ChunkedBodies.send(
+        s.getOutputStream(),
+        "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+        bytes,
+        8192);
+  }
+
+  private double backendMeter(String name) {
+    var search = metrics.registry().get(name).tag("backend", origin.url());
+    return name.endsWith("in.flight") ? search.gauge().value() : search.counter().count();
+  }
+
+  @Test
+  void chunkedBodyOverTheLimit_413_afterItIsRead_andTheOriginNeverGetsTheRequestWhole()
+      throws Exception {
+    start(c -> c.maxBody = 64 << 10);
+    try (Socket s = client()) {
+      // over the limit by less than the limit: the lb reads the rest and drops it
+      sendChunked(s, 96 << 10);
+      Response r = read(s.getInputStream(), "POST");
+      assertThat(r.head()).startsWith("HTTP/1.1 413");
+      assertThat(r.head().toLowerCase()).contains("connection: close");
+      assertThat(new String(r.body(), StandardCharsets.ISO_8859_1)).contains("too large");
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+    }
+    // the origin got the first part of the body, then the connection ended
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
+    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+    assertThat(backendMeter("foobar.lb.backend.in.flight")).isZero();
+    try (Socket s = client()) {
+      send(s, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").text()).isEqualTo("ok");
+    }
+  }
+
+  @Test
+  void chunkedBodyFarOverTheLimit_isCutOff_andTheOriginNeverGetsTheRequestWhole() throws Exception {
+    start(c -> c.maxBody = 64 << 10);
+    try (Socket s = client()) {
+      try {
+        sendChunked(s, 4 << 20);
+      } catch (IOException e) {
+        // the lb stopped reading: past twice the limit it closes the connection
+      }
+    }
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
+    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
+    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+  }
+
+  @Test
+  void clientLeavingMidChunkedBody_theOriginSeesTheRequestCutOff_neverShorterButComplete()
+      throws Exception {
+    start();
+    try (Socket s = client()) {
+      send(
+          s,
+          "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n"
+              + "x".repeat(8192)
+              + "\r\n");
+      TestLb.await(() -> origin.chunkedHeads.get() == 1);
+    }
+    // Undertow's proxy closed the backend connection cleanly, with the last chunk: the origin got
+    // a complete POST of 8 KiB
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
+    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
+    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+  }
+
+  @Test
+  void chunkedBodyStillComingAtTheRequestTimeout_408_andTheOriginSeesItCutOff() throws Exception {
+    start();
+    try (Socket s = client()) {
+      long t0 = System.nanoTime();
+      send(
+          s,
+          "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n"
+              + "x".repeat(8192)
+              + "\r\n");
+      Response r = read(s.getInputStream(), "POST");
+      assertThat(r.head()).startsWith("HTTP/1.1 408");
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(700L, 3000L);
+    }
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
+    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
+    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+  }
+
+  @Test
+  void chunkedBodyOverUndertowsDefault10MiB_underMaxBodySize_reachesTheOriginWhole()
+      throws Exception {
+    start(
+        c -> {
+          c.maxBody = 40 << 20;
+          c.requestTimeout = Duration.ofSeconds(20);
+        });
+    try (Socket s = client()) {
+      s.setSoTimeout(20_000);
+      sendChunked(s, 12 << 20);
+      assertThat(read(s.getInputStream(), "POST").text()).isEqualTo("ok");
+    }
+    String seen = origin.next();
+    assertThat(seen).startsWith("POST /up HTTP/1.1\r\n");
+    assertThat(seen.length() - seen.indexOf("\r\n\r\n") - 4).isEqualTo(12 << 20);
   }
 
   @Test

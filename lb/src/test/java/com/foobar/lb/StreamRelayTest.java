@@ -398,6 +398,63 @@ class StreamRelayTest {
     }
   }
 
+  @Test
+  void bodyOfUnknownLengthOverTheLimit_413_andTheOriginSeesTheRequestCutOff() throws Exception {
+    RelayTest.Origin origin = start(1, c -> c.maxBody = 64 << 10).get(0);
+    // over the limit by less than the limit: the lb reads the rest and drops it (past twice the
+    // limit it resets the stream, and Undertow then takes the client's next frames for an error)
+    byte[] body = new byte[100 << 10];
+    HttpResponse<byte[]> r =
+        send(
+            request("/up")
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(body)))
+                .build());
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(text(r)).contains("too large");
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(q -> q.startsWith("POST"));
+    TestLb.await(() -> inFlight(origin) == 0);
+    assertThat(errors(origin)).isZero();
+  }
+
+  @Test
+  void bodyOfUnknownLengthStillComingAtTheRequestTimeout_theOriginSeesTheRequestCutOff()
+      throws Exception {
+    RelayTest.Origin origin = start();
+    // curl sends 8 KiB and keeps its stdin open. Undertow answers 408 and resets the stream
+    // (CANCEL), which neither curl nor the JDK's client takes for the end while their body is
+    // still open, so the test holds the origin's side: the request cut off at the timeout
+    Process curl =
+        new ProcessBuilder(
+                "curl",
+                "-sk",
+                "--http2",
+                "--max-time",
+                "10",
+                "-T",
+                "-",
+                "-o",
+                "/dev/null",
+                TestLb.url(lb, LoadBalancer.HTTPS_LISTENER, "/up"))
+            .start();
+    long t0 = System.nanoTime();
+    try {
+      curl.getOutputStream().write(new byte[8192]);
+      curl.getOutputStream().flush();
+      TestLb.await(() -> origin.chunkedHeads.get() == 1);
+      TestLb.await(() -> origin.cutOff.get() == 1);
+      assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(700L, 4000L);
+    } finally {
+      curl.destroyForcibly();
+    }
+    TestLb.await(() -> origin.cutOff.get() == 1);
+    assertThat(origin.requests).noneMatch(q -> q.startsWith("POST"));
+    TestLb.await(() -> inFlight(origin) == 0);
+    assertThat(errors(origin)).isZero();
+  }
+
   private double inFlight(RelayTest.Origin origin) {
     return metrics
         .registry()

@@ -47,6 +47,7 @@ final class TestLb {
   HostPort https = new HostPort("127.0.0.1", 0);
   int maxHeaders = 100;
   Duration idleTimeout = Duration.ofSeconds(60);
+  long maxBody = 10 << 20;
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -79,7 +80,7 @@ final class TestLb {
             maxHeaders,
             Duration.ofSeconds(10),
             idleTimeout,
-            new DataSize(10 << 20)),
+            new DataSize(maxBody)),
         requestTimeout,
         List.copyOf(backends),
         balance,
