@@ -1,10 +1,13 @@
 package com.foobar.app;
 
+import com.foobar.core.ProxiedBody;
+import io.undertow.client.ClientConnection;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.proxy.LoadBalancingProxyClient;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
+import io.undertow.util.AttachmentKey;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +30,34 @@ import org.xnio.XnioExecutor;
  */
 final class UpstreamClient implements ProxyClient {
   private static final Logger log = LoggerFactory.getLogger(UpstreamClient.class);
+
+  /** The upstream connection a request got, for {@link #CUT_OFF}. */
+  private static final AttachmentKey<ClientConnection> CONNECTION =
+      AttachmentKey.create(ClientConnection.class);
+
+  /**
+   * Cuts a request whose body the client did not send whole off at its upstream connection ({@link
+   * ProxiedBody}), with the INFO event {@code upstream.body_cut_off}.
+   */
+  static final ProxiedBody.Backend CUT_OFF =
+      (exchange, fault, forwarded) -> {
+        ClientConnection c = exchange.getAttachment(CONNECTION);
+        if (c == null) {
+          return;
+        }
+        ProxiedBody.abort(c);
+        log.atInfo()
+            .addKeyValue("event", "upstream.body_cut_off")
+            .addKeyValue("reason", fault.reason)
+            .log(
+                "{} {}: request cut off at {} after {} bytes of its body: {}",
+                exchange.getRequestMethod(),
+                exchange.getRequestURI(),
+                c.getPeerAddress(),
+                forwarded,
+                fault.reason);
+      };
+
   static final int CONNECTIONS_PER_THREAD = 64;
   static final int SOFT_MAX_PER_THREAD = 16;
   static final int QUEUE = 1024;
@@ -56,6 +87,10 @@ final class UpstreamClient implements ProxyClient {
 
   @Override
   public ProxyTarget findTarget(HttpServerExchange exchange) {
+    if (ProxiedBody.fault(exchange) != null) {
+      // cut off for the client's fault: the body is gone, no retry could send it
+      return null;
+    }
     return pool.findTarget(exchange);
   }
 
@@ -96,6 +131,7 @@ final class UpstreamClient implements ProxyClient {
     public void completed(HttpServerExchange exchange, ProxyConnection connection) {
       if (settled.compareAndSet(false, true)) {
         timer.remove();
+        exchange.putAttachment(CONNECTION, connection.getConnection());
         next.completed(exchange, connection);
       } else {
         // the 502 went out already; this late connection would have no request to carry

@@ -2,6 +2,7 @@ package com.foobar.app;
 
 import com.foobar.core.BackendConfig;
 import com.foobar.core.HttpMetrics;
+import com.foobar.core.ProxiedBody;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.handlers.proxy.ProxyHandler;
@@ -9,8 +10,10 @@ import io.undertow.util.Headers;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.XnioExecutor;
 
 /**
  * {@code backend.upstream}: proxies request paths under a route's prefix to another HTTP server,
@@ -23,10 +26,12 @@ import org.slf4j.LoggerFactory;
  * <p>The upstream gets {@code Host} of the upstream URL, {@code X-Forwarded-Host} with the client's
  * {@code Host}, {@code X-Forwarded-For} (appended to the load balancer's) and {@code
  * X-Forwarded-Proto} (the load balancer's, else this listener's scheme). A body larger than {@code
- * max-body-size} gets 413 (by {@code Content-Length} up front; a chunked body is cut off by
- * Undertow at the limit). No connection within {@code connect-timeout} or a refused connection: 502
- * (see {@link UpstreamClient}); no complete answer within {@code timeout}: 504 and the WARN event
- * {@code upstream.error}.
+ * max-body-size} gets 413 (by {@code Content-Length} up front; a chunked body as it is forwarded).
+ * A chunked body that cannot be forwarded whole (over the limit, still coming at {@code timeout}:
+ * 408, the client gone) is cut off at the upstream, never sent as a shorter complete one ({@link
+ * ProxiedBody}). No connection within {@code connect-timeout} or a refused connection: 502 (see
+ * {@link UpstreamClient}); no complete answer within {@code timeout}: 504 and the WARN event {@code
+ * upstream.error}.
  *
  * <p>Requests are tagged {@code upstream:<prefix>} in {@code http.server.requests}.
  */
@@ -98,7 +103,22 @@ final class UpstreamProxy implements HttpHandler {
       Json.sendError(exchange, 413, "payload_too_large", RouteRunner.tooLarge(maxBodyBytes));
       return;
     }
-    exchange.setMaxEntitySize(maxBodyBytes);
+    ProxiedBody.guard(exchange, maxBodyBytes, UpstreamClient.CUT_OFF);
+    exchange.addDefaultResponseListener(this::faultPage);
+    if (!exchange.isRequestComplete()) {
+      // set before the proxy's own timer, so that it runs first: a body still coming is cut off
+      // at the upstream before the proxy closes that connection cleanly, with a last chunk
+      XnioExecutor.Key timer =
+          exchange
+              .getIoThread()
+              .executeAfter(
+                  () -> ProxiedBody.timedOut(exchange), timeoutNanos, TimeUnit.NANOSECONDS);
+      exchange.addExchangeCompleteListener(
+          (ex, nextListener) -> {
+            timer.remove();
+            nextListener.proceed();
+          });
+    }
     long start = System.nanoTime();
     // added after the access log's listener, so it runs first: the log shows the client's URI
     exchange.addExchangeCompleteListener(
@@ -119,5 +139,22 @@ final class UpstreamProxy implements HttpHandler {
       exchange.setRequestURI(t.path() + uri.substring(t.prefix().length()));
     }
     t.proxy().handleRequest(exchange);
+  }
+
+  /** The answer to a request whose body {@link ProxiedBody} cut off for the client's fault. */
+  private boolean faultPage(HttpServerExchange exchange) {
+    ProxiedBody.Fault fault = ProxiedBody.fault(exchange);
+    if (fault == null || exchange.isResponseStarted()) {
+      return false;
+    }
+    switch (fault) {
+      case TOO_LARGE ->
+          Json.sendError(exchange, 413, "payload_too_large", RouteRunner.tooLarge(maxBodyBytes));
+      case TIMED_OUT ->
+          Json.sendError(
+              exchange, 408, "request_timeout", "the request body did not arrive in time");
+      case BROKEN -> Json.sendError(exchange, 400, "bad_request", "the request body broke off");
+    }
+    return true;
   }
 }

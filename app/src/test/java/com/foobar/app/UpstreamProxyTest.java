@@ -8,14 +8,17 @@ import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +32,9 @@ class UpstreamProxyTest {
   private Process python;
   private int pythonPort;
   private final CountDownLatch release = new CountDownLatch(1);
+
+  /** What the echo server's {@code /upload} saw of each body: "complete N" or "cut off". */
+  private final BlockingQueue<String> uploads = new LinkedBlockingQueue<>();
 
   @BeforeEach
   void upstreams() throws Exception {
@@ -58,6 +64,20 @@ class UpstreamProxyTest {
             Thread.currentThread().interrupt();
           }
           ex.sendResponseHeaders(200, -1);
+          ex.close();
+        });
+    echo.createContext(
+        "/upload",
+        ex -> {
+          uploads.add("started");
+          try {
+            // the JDK's chunked reader fails on a body that ends before its last chunk
+            int n = ex.getRequestBody().readAllBytes().length;
+            uploads.add("complete " + n);
+            ex.sendResponseHeaders(200, -1);
+          } catch (IOException e) {
+            uploads.add("cut off");
+          }
           ex.close();
         });
     echo.start();
@@ -186,6 +206,62 @@ class UpstreamProxyTest {
 
       assertThat(r.statusCode()).isEqualTo(504);
       assertThat(millis).isBetween(400L, 5_000L);
+    }
+  }
+
+  @Test
+  void chunkedBodyBreakingOff_isCutOffAtTheUpstream_neverSentShorterButComplete() throws Exception {
+    try (BackendServer server = backend(closedPort())) {
+      try (Socket client = new Socket("127.0.0.1", server.port())) {
+        client
+            .getOutputStream()
+            .write(
+                ("POST /echo/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + "200\r\n"
+                        + "x".repeat(512)
+                        + "\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+        client.getOutputStream().flush();
+        assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("started");
+      }
+      // the client left mid-body: Undertow's proxy sent the last chunk (a complete 512-byte POST)
+      assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("cut off");
+      // and a whole one still goes through
+      String whole =
+          server.raw(
+              "POST /echo/upload HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                  + "Transfer-Encoding: chunked",
+              "200\r\n%s\r\n0\r\n\r\n"
+                  .formatted("y".repeat(512))
+                  .getBytes(StandardCharsets.ISO_8859_1));
+      assertThat(whole).startsWith("HTTP/1.1 200");
+      assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("started");
+      assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("complete 512");
+    }
+  }
+
+  @Test
+  void chunkedBodyOverLimit_is413_andCutOffAtTheUpstream() throws Exception {
+    try (BackendServer server = backend(closedPort());
+        Socket client = new Socket("127.0.0.1", server.port())) {
+      client.setSoTimeout(10_000);
+      var out = client.getOutputStream();
+      out.write(
+          ("POST /echo/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + "200\r\n"
+                  + "x".repeat(512)
+                  + "\r\n")
+              .getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("started");
+      // 1.5 KiB in all against the 1 KiB limit: read to its end, so the client gets the answer
+      out.write(
+          ("400\r\n" + "x".repeat(1024) + "\r\n0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+      String response =
+          new String(client.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(response).startsWith("HTTP/1.1 413").contains("payload_too_large");
+      assertThat(uploads.poll(5, TimeUnit.SECONDS)).isEqualTo("cut off");
     }
   }
 

@@ -1,6 +1,7 @@
 package com.foobar.lb;
 
 import com.foobar.core.LbConfig;
+import com.foobar.core.ProxiedBody;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.undertow.UndertowOptions;
 import io.undertow.client.ClientConnection;
@@ -44,12 +45,13 @@ import org.xnio.XnioExecutor;
  *
  * <p>The request timeout: this client's timer for a request is set before {@code ProxyHandler}'s
  * (which it sets after {@link #findTarget}), so it runs first. A body the client has not finished
- * sending by then has its backend connection aborted ({@link BodyGuard#timedOut}): Undertow's proxy
- * would close it cleanly, writing the last chunk of a cut-off body. A request that never ends:
- * Undertow's HTTP/2 listener resets the client's stream when the backend closes in the middle of a
- * response, and then never completes the exchange, so its completion listener would not free the
- * backend's in-flight slot; an attempt still open {@link #EXPIRY_GRACE_MILLIS} after the timeout
- * (when {@code ProxyHandler}'s own timeout has ended any live request) is a failure of its backend.
+ * sending by then has its backend connection aborted ({@link ProxiedBody#timedOut}): Undertow's
+ * proxy would close it cleanly, writing the last chunk of a cut-off body. A request that never
+ * ends: Undertow's HTTP/2 listener resets the client's stream when the backend closes in the middle
+ * of a response, and then never completes the exchange, so its completion listener would not free
+ * the backend's in-flight slot; an attempt still open {@link #EXPIRY_GRACE_MILLIS} after the
+ * timeout (when {@code ProxyHandler}'s own timeout has ended any live request) is a failure of its
+ * backend.
  *
  * <p>Reloads: the balancer, budget and retry settings are one volatile {@link Settings} that {@link
  * #use} replaces; a request reads it once per attempt, without a lock. Pools are added and closed
@@ -57,6 +59,31 @@ import org.xnio.XnioExecutor;
  */
 final class BalancingClient implements ProxyClient {
   private static final Logger log = LoggerFactory.getLogger(BalancingClient.class);
+
+  /**
+   * Cuts a request whose body the client did not send whole off at its backend connection ({@link
+   * ProxiedBody}), with the INFO event {@code lb.body.cut_off}; Undertow's proxy then logs the
+   * failure it meets ({@code proxy.request_failed}) as well.
+   */
+  static final ProxiedBody.Backend CUT_OFF =
+      (exchange, fault, forwarded) -> {
+        Attempts a = exchange.getAttachment(BalancingClient.ATTEMPTS);
+        if (a == null || a.connection == null) {
+          return;
+        }
+        ProxiedBody.abort(a.connection);
+        log.atInfo()
+            .addKeyValue("event", "lb.body.cut_off")
+            .addKeyValue("backend", a.current.name())
+            .addKeyValue("reason", fault.reason)
+            .log(
+                "{} {}: request cut off at {} after {} bytes of its body: {}",
+                exchange.getRequestMethod(),
+                exchange.getRequestURI(),
+                a.current.name(),
+                forwarded,
+                fault.reason);
+      };
 
   /** How long after {@code lb.request-timeout} an attempt still open is given up. */
   static final long EXPIRY_GRACE_MILLIS = 1000;
@@ -109,7 +136,7 @@ final class BalancingClient implements ProxyClient {
     /**
      * The backend connection of the current attempt, once it has one. Kept after the exchange ends
      * (a client that goes away mid-body ends it before the proxy's reader hears of it): the pool
-     * takes a connection back only when its request and response are done, and {@link BodyGuard}
+     * takes a connection back only when its request and response are done, and {@link ProxiedBody}
      * aborts only a request whose body has not ended.
      */
     ClientConnection connection;
@@ -221,7 +248,7 @@ final class BalancingClient implements ProxyClient {
               next.proceed();
             }
           });
-    } else if (BodyGuard.fault(exchange) != null) {
+    } else if (ProxiedBody.fault(exchange) != null) {
       // the lb cut the request off at the backend for the client's fault: no backend would do
       release(a);
       return null;
@@ -284,7 +311,7 @@ final class BalancingClient implements ProxyClient {
    * given {@link #EXPIRY_GRACE_MILLIS} more to end.
    */
   private void timedOut(HttpServerExchange exchange, Attempts a) {
-    if (BodyGuard.timedOut(exchange)) {
+    if (ProxiedBody.timedOut(exchange)) {
       // the client was still sending: not the backend's fault
       release(a);
       return;
@@ -317,7 +344,7 @@ final class BalancingClient implements ProxyClient {
     if (a.expiry != null) {
       a.expiry.remove();
     }
-    if (BodyGuard.fault(exchange) != null) {
+    if (ProxiedBody.fault(exchange) != null) {
       release(a);
       return;
     }

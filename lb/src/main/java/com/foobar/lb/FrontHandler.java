@@ -1,5 +1,6 @@
 package com.foobar.lb;
 
+import com.foobar.core.ProxiedBody;
 import io.undertow.server.DefaultResponseListener;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
@@ -14,8 +15,8 @@ import java.util.Optional;
  * X-Forwarded-For} gets the peer appended by the proxy), keeps an incoming {@code X-Request-Id}
  * only when the peer is trusted ({@link #TRUSTED_PEER}) and generates one otherwise, adds {@code
  * Strict-Transport-Security} on HTTPS, refuses bodies over {@code max-body-size} (413; {@link
- * BodyGuard} for a body of unknown length), and renders the lb's own 502/503/504 answers as a small
- * JSON body when the client accepts JSON, else HTML.
+ * ProxiedBody} for a body of unknown length), and renders the lb's own 502/503/504 answers as a
+ * small JSON body when the client accepts JSON, else HTML.
  */
 final class FrontHandler implements HttpHandler {
   /**
@@ -59,11 +60,7 @@ final class FrontHandler implements HttpHandler {
       exchange.endExchange();
       return;
     }
-    if (exchange.getRequestContentLength() < 0 && !exchange.isRequestComplete()) {
-      BodyGuard.apply(exchange, maxBodyBytes);
-    } else {
-      exchange.setMaxEntitySize(maxBodyBytes);
-    }
+    ProxiedBody.guard(exchange, maxBodyBytes, BalancingClient.CUT_OFF);
     boolean trusted = Boolean.TRUE.equals(exchange.getAttachment(TRUSTED_PEER));
     if (!trusted || !headers.contains(REQUEST_ID)) {
       headers.put(REQUEST_ID, RequestIds.next());
@@ -90,7 +87,7 @@ final class FrontHandler implements HttpHandler {
           return false;
         }
         int status = exchange.getStatusCode();
-        BodyGuard.Fault fault = BodyGuard.fault(exchange);
+        ProxiedBody.Fault fault = ProxiedBody.fault(exchange);
         if (fault != null) {
           // the proxy's failure to finish a request whose body the lb cut off for the client's
           // fault

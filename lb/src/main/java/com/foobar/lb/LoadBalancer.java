@@ -290,7 +290,7 @@ public final class LoadBalancer implements RoleServer {
     Readiness readiness = new Readiness();
     HttpServerBuilder listeners =
         HttpServer.builder(config.limits(), metrics.registry())
-            // FrontHandler: 413 by Content-Length, or BodyGuard as the body is forwarded
+            // FrontHandler: 413 by Content-Length, or ProxiedBody as the body is forwarded
             .bodiesCountedByHandlers()
             .httpsListener(
                 HTTPS_LISTENER,

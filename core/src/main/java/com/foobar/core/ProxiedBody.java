@@ -1,4 +1,4 @@
-package com.foobar.lb;
+package com.foobar.core;
 
 import io.undertow.client.ClientConnection;
 import io.undertow.server.HttpServerExchange;
@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.channels.StreamSinkChannel;
@@ -19,49 +17,60 @@ import org.xnio.conduits.StreamSourceConduit;
 
 /**
  * A request body whose length is not announced (HTTP/1.1 chunked, HTTP/2 without {@code
- * content-length}) goes to the backend chunked, as Undertow's proxy reads it from the client. The
- * backend must never get such a body cut short but complete, which Undertow's proxy would send:
- * whenever it gives up on a request, it closes the backend connection "cleanly", and that writes
- * the last chunk. This guard watches the body as the proxy reads it and, when the client's side
- * fails, first closes the backend connection's socket itself ({@link #abort}), so the backend sees
- * the request end in the middle, as HAProxy shows it:
+ * content-length}) that Undertow's proxy forwards: it goes out chunked, as the proxy reads it from
+ * the client. The backend must never get such a body cut short but complete, which Undertow's proxy
+ * would send: whenever it gives up on a request, it closes the backend connection "cleanly", and
+ * that writes the last chunk, so a backend would store a cut-off upload as whole. This guard
+ * watches the body as the proxy reads it and, when the client's side fails, has the backend
+ * connection's socket closed first ({@link Backend#cutOff}, with {@link #abort}), so the backend
+ * sees the request end in the middle, as HAProxy shows it:
  *
  * <ul>
  *   <li>the client went away or sent a broken chunk: the read fails, or ends before Undertow saw
  *       the end of the body (its last chunk, or the end of the HTTP/2 stream) ({@link
  *       Fault#BROKEN});
- *   <li>the body goes over {@code lb.limits.max-body-size}, which the lb only finds out as it
- *       forwards it ({@link Fault#TOO_LARGE}): as nginx does, the client gets 413, not a reset
- *       connection. The read that passes the limit delivers nothing more; the rest of the body is
- *       read and dropped ({@link Counting#drain}) so that the client, which sends it all before it
- *       reads, can read the answer;
- *   <li>the request timeout passes while the body is still coming ({@link Fault#TIMED_OUT}, called
- *       by {@link BalancingClient}, whose timer runs before the proxy's): 408, as nginx answers a
- *       client too slow with its body. An HTTP/2 client that resets its stream mid-body ends here
- *       too: Undertow does not wake the proxy's reader for it.
+ *   <li>the body goes over the limit ({@code max-body-size}), which shows only as it is forwarded
+ *       ({@link Fault#TOO_LARGE}): as nginx does, the client gets 413, not a reset connection. The
+ *       read that passes the limit delivers nothing more; the rest of the body is read and dropped
+ *       ({@link Counting#drain}) so that the client, which sends it all before it reads, can read
+ *       the answer;
+ *   <li>the proxy's request timeout passes while the body is still coming ({@link Fault#TIMED_OUT},
+ *       by {@link #timedOut}, which the proxy client calls from a timer set before the proxy's
+ *       own): 408, as nginx answers a client too slow with its body. An HTTP/2 client that resets
+ *       its stream mid-body ends here too: Undertow does not wake the proxy's reader for it.
  * </ul>
  *
- * <p>Then the proxy sees the body end (or fail), fails to finish the request, and its error status
- * becomes the fault's in {@link FrontHandler#ERROR_PAGES}, on a response that closes the connection
- * (HTTP/1.1) or resets the rest of the stream (HTTP/2). {@link BalancingClient} neither retries
- * such a request nor counts it against the backend.
+ * <p>Then the proxy sees the body end (or fail), fails to finish the request, and the error status
+ * it sets is to be replaced by the fault's ({@link #fault}) in a default response listener, on a
+ * response that closes the connection (HTTP/1.1) or resets the rest of the stream (HTTP/2). The
+ * proxy client should neither retry such a request nor count it against the backend.
  */
-final class BodyGuard {
-  private static final Logger log = LoggerFactory.getLogger(BodyGuard.class);
+public final class ProxiedBody {
 
   /** Why the client's body did not reach the backend whole; the status the client gets. */
-  enum Fault {
+  public enum Fault {
     BROKEN(400, "the client's body broke off"),
-    TIMED_OUT(408, "the body was still coming at lb.request-timeout"),
-    TOO_LARGE(413, "the body went over lb.limits.max-body-size");
+    TIMED_OUT(408, "the body was still coming at the request timeout"),
+    TOO_LARGE(413, "the body went over max-body-size");
 
-    final int status;
-    final String reason;
+    public final int status;
+    public final String reason;
 
     Fault(int status, String reason) {
       this.status = status;
       this.reason = reason;
     }
+  }
+
+  /** The proxy's side: cuts the request off at its backend connection. */
+  public interface Backend {
+    /**
+     * Closes the backend connection of {@code exchange}'s request without ending the request (see
+     * {@link #abort}), when it has one.
+     *
+     * @param forwarded the bytes of the body the backend got
+     */
+    void cutOff(HttpServerExchange exchange, Fault fault, long forwarded);
   }
 
   /** The client's fault, on a request whose body was cut off at the backend. */
@@ -86,23 +95,30 @@ final class BodyGuard {
     }
   }
 
-  private BodyGuard() {}
+  private ProxiedBody() {}
 
-  /** Guards {@code exchange}'s request body, counted against {@code maxBytes}, as it is read. */
-  static void apply(HttpServerExchange exchange, long maxBytes) {
+  /**
+   * Guards {@code exchange}'s request body, counted against {@code maxBytes}, as the proxy reads
+   * it, when its length is not announced; else sets {@code maxBytes} as Undertow's limit.
+   */
+  public static void guard(HttpServerExchange exchange, long maxBytes, Backend backend) {
+    if (exchange.getRequestContentLength() >= 0 || exchange.isRequestComplete()) {
+      exchange.setMaxEntitySize(maxBytes);
+      return;
+    }
     // Undertow's own limit would fail the read with an exception and reset the client's stream
     // (and takes -1 for a limit, not for none)
     exchange.setMaxEntitySize(Long.MAX_VALUE);
     exchange.addRequestWrapper(
         (factory, ex) -> {
-          Counting c = new Counting(factory.create(), ex, maxBytes);
+          Counting c = new Counting(factory.create(), ex, maxBytes, backend);
           ex.putAttachment(GUARD, c);
           return c;
         });
   }
 
   /** The client's fault that cut {@code exchange}'s body off; null when there was none. */
-  static Fault fault(HttpServerExchange exchange) {
+  public static Fault fault(HttpServerExchange exchange) {
     return exchange.getAttachment(FAULT);
   }
 
@@ -111,7 +127,7 @@ final class BodyGuard {
    *
    * @return whether it was
    */
-  static boolean timedOut(HttpServerExchange exchange) {
+  public static boolean timedOut(HttpServerExchange exchange) {
     Counting c = exchange.getAttachment(GUARD);
     if (c == null || c.ended || c.stopped) {
       return false;
@@ -124,7 +140,7 @@ final class BodyGuard {
    * Closes {@code connection}'s socket without ending the request it carries: no last chunk, no
    * flush, so the backend sees the request cut off.
    */
-  static void abort(ClientConnection connection) {
+  public static void abort(ClientConnection connection) {
     if (HTTP_CLIENT_CONNECTION.isInstance(connection)) {
       try {
         IoUtils.safeClose((StreamConnection) SOCKET.get(connection));
@@ -138,16 +154,18 @@ final class BodyGuard {
   private static final class Counting extends AbstractStreamSourceConduit<StreamSourceConduit> {
     private final HttpServerExchange exchange;
     private final long max;
+    private final Backend backend;
     private long total;
     private long drained;
     private boolean draining;
     private boolean stopped;
     private boolean ended;
 
-    Counting(StreamSourceConduit next, HttpServerExchange exchange, long max) {
+    Counting(StreamSourceConduit next, HttpServerExchange exchange, long max, Backend backend) {
       super(next);
       this.exchange = exchange;
       this.max = max;
+      this.backend = backend;
     }
 
     @Override
@@ -253,28 +271,8 @@ final class BodyGuard {
       }
     }
 
-    /**
-     * Cuts the request off at the backend, with a log event: Undertow's proxy then logs the failure
-     * it meets ({@code proxy.request_failed}) as well.
-     */
     private void abortBackend() {
-      BalancingClient.Attempts a = exchange.getAttachment(BalancingClient.ATTEMPTS);
-      if (a == null || a.connection == null) {
-        return;
-      }
-      abort(a.connection);
-      Fault fault = exchange.getAttachment(FAULT);
-      log.atInfo()
-          .addKeyValue("event", "lb.body.cut_off")
-          .addKeyValue("backend", a.current.name())
-          .addKeyValue("reason", fault.reason)
-          .log(
-              "{} {}: request cut off at {} after {} bytes of its body: {}",
-              exchange.getRequestMethod(),
-              exchange.getRequestURI(),
-              a.current.name(),
-              Math.min(total, max),
-              fault.reason);
+      backend.cutOff(exchange, exchange.getAttachment(FAULT), Math.min(total, max));
     }
 
     @Override
