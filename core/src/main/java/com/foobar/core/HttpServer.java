@@ -117,7 +117,8 @@ public final class HttpServer {
    * fixed until a restart; {@code max-body-size} is the role's to apply.
    *
    * @return the keys of {@code next} (e.g. {@code idle-timeout}) that take full effect only after a
-   *     restart: changed timeouts, and header limits raised beyond the parser's bounds
+   *     restart: changed timeouts, header limits raised beyond the parser's bounds, and a raised
+   *     {@code max-body-size} (for chunked bodies)
    */
   public List<String> updateLimits(HttpLimits next) {
     limited.forEach(l -> l.update(next));
@@ -140,6 +141,10 @@ public final class HttpServer {
     }
     if (!next.idleTimeout().equals(limits.idleTimeout())) {
       restart.add("idle-timeout");
+    }
+    if (next.maxBodySize().bytes() > limits.maxBodySize().bytes()) {
+      // Undertow checks chunked bodies against a bound made from the start value
+      restart.add("max-body-size");
     }
     return restart;
   }

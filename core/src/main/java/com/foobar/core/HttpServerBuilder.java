@@ -153,9 +153,11 @@ public final class HttpServerBuilder {
   }
 
   /**
-   * Leaves every request body's size to the handlers, even when they do not read it: the lb's front
-   * handler answers 413 for bodies over its limit, also when it only finds out while it forwards a
-   * chunked one, which needs Undertow's own check out of its way.
+   * The handlers count request bodies as they forward them and may read up to twice {@code
+   * max-body-size} (the lb's {@link ProxiedBody}: the limit, then as much again to drop), so
+   * Undertow's own check of a chunked body stops only what goes past that (and past {@link
+   * #BODY_CHECK_MARGIN}): a body behind an answer that does not read it (429, 403), which Undertow
+   * reads off the connection to keep it, included.
    */
   public HttpServerBuilder bodiesCountedByHandlers() {
     bodiesCountedByHandlers = true;
@@ -370,8 +372,8 @@ public final class HttpServerBuilder {
    */
   private OptionMap undertowOptions() {
     int headerBytes = 2 * (limits.maxUriLength().intBytes() + limits.maxHeaderSize().intBytes());
-    long maxEntity =
-        bodiesCountedByHandlers ? -1 : limits.maxBodySize().bytes() + BODY_CHECK_MARGIN;
+    long maxBody = limits.maxBodySize().bytes();
+    long maxEntity = (bodiesCountedByHandlers ? 2 * maxBody : maxBody) + BODY_CHECK_MARGIN;
     return OptionMap.builder()
         .set(UndertowOptions.MAX_ENTITY_SIZE, maxEntity)
         .set(UndertowOptions.MAX_HEADER_SIZE, headerBytes)

@@ -1,5 +1,6 @@
 package com.foobar.lb;
 
+import com.foobar.core.DataSize;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -14,7 +15,7 @@ final class ConfigChanges {
   /**
    * The changed keys under {@code prefix}, e.g. {@code lb.backends} or {@code
    * lb.limits.idle-timeout}: a component that is itself a record is compared key by key, anything
-   * else as a whole.
+   * else (and a {@link DataSize}, one value in YAML such as {@code 10MiB}) as a whole.
    */
   static List<String> between(String prefix, Record before, Record after) {
     List<String> changed = new ArrayList<>();
@@ -27,7 +28,10 @@ final class ConfigChanges {
       Object a = value(c, before);
       Object b = value(c, after);
       String key = prefix + "." + kebab(c.getName());
-      if (a instanceof Record ra && b instanceof Record rb && a.getClass() == b.getClass()) {
+      if (a instanceof Record ra
+          && b instanceof Record rb
+          && a.getClass() == b.getClass()
+          && !(a instanceof DataSize)) {
         collect(key, ra, rb, changed);
       } else if (!Objects.equals(a, b)) {
         changed.add(key);
