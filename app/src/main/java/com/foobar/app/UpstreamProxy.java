@@ -105,9 +105,10 @@ final class UpstreamProxy implements HttpHandler {
     }
     ProxiedBody.guard(exchange, maxBodyBytes, UpstreamClient.CUT_OFF);
     exchange.addDefaultResponseListener(this::faultPage);
-    if (!exchange.isRequestComplete()) {
-      // set before the proxy's own timer, so that it runs first: a body still coming is cut off
-      // at the upstream before the proxy closes that connection cleanly, with a last chunk
+    if (exchange.getRequestContentLength() < 0 && !exchange.isRequestComplete()) {
+      // a body ProxiedBody guards. This timer is set before the proxy's own, so that it runs
+      // first: a body still coming is cut off at the upstream before the proxy closes that
+      // connection cleanly, with a last chunk
       XnioExecutor.Key timer =
           exchange
               .getIoThread()

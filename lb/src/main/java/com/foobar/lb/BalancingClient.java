@@ -118,7 +118,7 @@ final class BalancingClient implements ProxyClient {
       RetryBudget budget,
       int maxRetries,
       long queueTimeoutMillis,
-      long expiryMillis) {}
+      long timeoutMillis) {}
 
   /** A backend with its pool, the target {@code ProxyHandler} passes back to us. */
   record Route(Upstream upstream, ProxyConnectionPool pool) implements ProxyTarget {}
@@ -239,7 +239,7 @@ final class BalancingClient implements ProxyClient {
           exchange
               .getIoThread()
               .executeAfter(
-                  () -> timedOut(exchange, attempts), s.expiryMillis(), TimeUnit.MILLISECONDS);
+                  () -> timedOut(exchange, attempts), s.timeoutMillis(), TimeUnit.MILLISECONDS);
       exchange.addExchangeCompleteListener(
           (ex, next) -> {
             try {
