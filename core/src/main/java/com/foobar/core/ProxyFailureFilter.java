@@ -13,7 +13,8 @@ import org.slf4j.Marker;
  * writes one line for each ("upstream prematurely closed connection", "upstream timed out"); so
  * does this filter: such an event is dropped and logged again by the same logger as one WARN line,
  * event {@code proxy.request_failed} (the exception and its causes in {@code cause}) or {@code
- * proxy.request_timed_out}. Every other event passes untouched.
+ * proxy.request_timed_out}. The same failure line again on the same thread within a second is
+ * dropped. Every other event passes untouched.
  */
 final class ProxyFailureFilter extends TurboFilter {
   static final String LOGGER = "io.undertow.proxy";
@@ -28,6 +29,9 @@ final class ProxyFailureFilter extends TurboFilter {
     }
     if (t != null && format.startsWith(FAILED)) {
       String cause = causes(t);
+      if (repeated(format + cause)) {
+        return FilterReply.DENY;
+      }
       logger
           .atWarn()
           .addKeyValue("event", "proxy.request_failed")
@@ -40,6 +44,31 @@ final class ProxyFailureFilter extends TurboFilter {
       return FilterReply.DENY;
     }
     return FilterReply.NEUTRAL;
+  }
+
+  /** The last failure line logged on this thread, and when. */
+  private static final ThreadLocal<Last> LAST = ThreadLocal.withInitial(Last::new);
+
+  /** How long the same failure line, repeated on one thread, is dropped. */
+  static final long REPEAT_NANOS = 1_000_000_000L;
+
+  private static final class Last {
+    String line = "";
+    long at;
+  }
+
+  /**
+   * Whether {@code line} is the one this thread logged last, less than {@link #REPEAT_NANOS} ago:
+   * Undertow's proxy reports one failed request up to three times (the request's end, the
+   * response's, the connection's), each the same line.
+   */
+  private static boolean repeated(String line) {
+    Last last = LAST.get();
+    long now = System.nanoTime();
+    boolean repeated = last.line.equals(line) && now - last.at < REPEAT_NANOS;
+    last.line = line;
+    last.at = now;
+    return repeated;
   }
 
   /** {@code t} and its causes, each as its class and message, "; caused by " between them. */

@@ -41,6 +41,28 @@ class ProxyFailureFilterTest {
   }
 
   @Test
+  void theSameFailureRepeated_isOneLine_anotherOneIsNot() {
+    try (LogCapture log = new LogCapture(ProxyFailureFilter.LOGGER)) {
+      IOException closed = new IOException("UT001000: Connection closed");
+      for (int i = 0; i < 3; i++) {
+        UNDERTOW.errorf(closed, "UT005028: Proxy request to %s failed", "/same");
+      }
+      UNDERTOW.errorf(closed, "UT005028: Proxy request to %s failed", "/other");
+      UNDERTOW.errorf(closed, "UT005028: Proxy request to %s failed", "/same");
+
+      assertThat(log.all())
+          .extracting(ILoggingEvent::getFormattedMessage)
+          .containsExactly(
+              "UT005028: Proxy request to /same failed: java.io.IOException: UT001000: Connection"
+                  + " closed",
+              "UT005028: Proxy request to /other failed: java.io.IOException: UT001000:"
+                  + " Connection closed",
+              "UT005028: Proxy request to /same failed: java.io.IOException: UT001000: Connection"
+                  + " closed");
+    }
+  }
+
+  @Test
   void proxyRequestTimedOut_becomesAWarnLine() {
     try (LogCapture log = new LogCapture(ProxyFailureFilter.LOGGER)) {
       UNDERTOW.errorf("UT005027: Timing out request to %s", "/127.0.0.1:8081/slow");
