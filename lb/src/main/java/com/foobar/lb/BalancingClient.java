@@ -8,7 +8,6 @@ import io.undertow.client.ClientConnection;
 import io.undertow.client.UndertowClient;
 import io.undertow.protocols.ssl.UndertowXnioSsl;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.handlers.proxy.ConnectionPoolManager;
 import io.undertow.server.handlers.proxy.ProxyCallback;
 import io.undertow.server.handlers.proxy.ProxyClient;
 import io.undertow.server.handlers.proxy.ProxyConnection;
@@ -37,7 +36,8 @@ import org.xnio.XnioExecutor;
  * the context's CA and name the host of the backend URL ({@link #HOST_CHECK}).
  *
  * <p>Pool: {@code pool.max-connections} per backend, split evenly over the IO threads (Undertow
- * pools per thread), with {@code pool.queue} requests waiting at most {@code pool.queue-timeout}.
+ * pools per thread; {@link PoolSizing}), with {@code pool.queue} requests waiting at most {@code
+ * pool.queue-timeout}.
  *
  * <p>Retries: {@code ProxyHandler} asks {@link #findTarget} again when a connection failed, or an
  * idempotent request was reset before its response started; the second and later calls are retries,
@@ -107,7 +107,7 @@ final class BalancingClient implements ProxyClient {
 
   private final LbMeters meters;
   private final Ticker ticker;
-  private final Manager manager;
+  private final PoolSizing manager;
   private final UndertowXnioSsl ssl;
   private final Map<Upstream, Route> routes = new ConcurrentHashMap<>();
   private volatile Settings settings;
@@ -152,7 +152,7 @@ final class BalancingClient implements ProxyClient {
       Ticker ticker) {
     this.meters = meters;
     this.ticker = ticker;
-    this.manager = new Manager(config.pool(), ioThreads);
+    this.manager = new PoolSizing(config.pool(), ioThreads);
     this.ssl =
         upstreamTls
             .map(c -> new UndertowXnioSsl(Xnio.getInstance(), OptionMap.EMPTY, c))
@@ -415,76 +415,5 @@ final class BalancingClient implements ProxyClient {
 
   void close() {
     routes.values().forEach(r -> r.pool().close());
-  }
-
-  /**
-   * Pool sizing shared by every backend. Availability is the {@link Upstream}'s business, so the
-   * pool never marks a backend as a problem itself.
-   */
-  private static final class Manager implements ConnectionPoolManager {
-    private final int ioThreads;
-    // a pool reads the connection limits once, when it is made; the queue at every request
-    private volatile int perThread;
-    private volatile int queuePerThread;
-
-    Manager(LbConfig.PoolConfig pool, int ioThreads) {
-      this.ioThreads = ioThreads;
-      resize(pool);
-    }
-
-    /** Takes {@code pool}'s queue size now and its connection limit for pools made from now on. */
-    void resize(LbConfig.PoolConfig pool) {
-      this.perThread = Math.max(1, ceilDiv(pool.maxConnections(), ioThreads));
-      this.queuePerThread = ceilDiv(pool.queue(), ioThreads);
-    }
-
-    private static int ceilDiv(int a, int b) {
-      return (a + b - 1) / b;
-    }
-
-    @Override
-    public int getProblemServerRetry() {
-      return -1;
-    }
-
-    @Override
-    public boolean isAvailable() {
-      return true;
-    }
-
-    @Override
-    public boolean handleError() {
-      return true;
-    }
-
-    @Override
-    public boolean clearError() {
-      return true;
-    }
-
-    @Override
-    public int getMaxConnections() {
-      return perThread;
-    }
-
-    @Override
-    public int getMaxCachedConnections() {
-      return perThread;
-    }
-
-    @Override
-    public int getSMaxConnections() {
-      return perThread;
-    }
-
-    @Override
-    public long getTtl() {
-      return 60_000;
-    }
-
-    @Override
-    public int getMaxQueueSize() {
-      return queuePerThread;
-    }
   }
 }
