@@ -229,6 +229,37 @@ class RelayTest {
       return null;
     }
 
+    /** {@code foobar.lb.backend.in.flight} of this origin as a backend, in {@code metrics}. */
+    double inFlight(Metrics metrics) {
+      return metrics
+          .registry()
+          .get("foobar.lb.backend.in.flight")
+          .tag("backend", url())
+          .gauge()
+          .value();
+    }
+
+    /** {@code foobar.lb.backend.errors} of this origin as a backend, in {@code metrics}. */
+    double errors(Metrics metrics) {
+      return metrics
+          .registry()
+          .get("foobar.lb.backend.errors")
+          .tag("backend", url())
+          .counter()
+          .count();
+    }
+
+    /**
+     * Asserts that one chunked POST reached this origin cut off, never whole, and that the lb freed
+     * its slot without holding it against the backend.
+     */
+    void assertCutOffAndFreed(Metrics metrics) throws InterruptedException {
+      TestLb.await(() -> cutOff.get() == 1);
+      assertThat(requests).noneMatch(r -> r.startsWith("POST"));
+      TestLb.await(() -> inFlight(metrics) == 0);
+      assertThat(errors(metrics)).isZero();
+    }
+
     /** The next request that is not a health check. */
     String next() throws InterruptedException {
       while (true) {
@@ -648,11 +679,6 @@ class RelayTest {
         8192);
   }
 
-  private double backendMeter(String name) {
-    var search = metrics.registry().get(name).tag("backend", origin.url());
-    return name.endsWith("in.flight") ? search.gauge().value() : search.counter().count();
-  }
-
   @Test
   void chunkedBodyOverTheLimit_413_afterItIsRead_andTheOriginNeverGetsTheRequestWhole()
       throws Exception {
@@ -669,8 +695,8 @@ class RelayTest {
     // the origin got the first part of the body, then the connection ended
     TestLb.await(() -> origin.cutOff.get() == 1);
     assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
-    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
-    assertThat(backendMeter("foobar.lb.backend.in.flight")).isZero();
+    assertThat(origin.errors(metrics)).isZero();
+    assertThat(origin.inFlight(metrics)).isZero();
     try (Socket s = client()) {
       send(s, "GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
       assertThat(read(s.getInputStream(), "GET").text()).isEqualTo("ok");
@@ -687,10 +713,7 @@ class RelayTest {
         // the lb stopped reading: past twice the limit it closes the connection
       }
     }
-    TestLb.await(() -> origin.cutOff.get() == 1);
-    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
-    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
-    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+    origin.assertCutOffAndFreed(metrics);
   }
 
   @Test
@@ -707,10 +730,7 @@ class RelayTest {
     }
     // Undertow's proxy closed the backend connection cleanly, with the last chunk: the origin got
     // a complete POST of 8 KiB
-    TestLb.await(() -> origin.cutOff.get() == 1);
-    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
-    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
-    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+    origin.assertCutOffAndFreed(metrics);
   }
 
   @Test
@@ -727,10 +747,7 @@ class RelayTest {
       assertThat(r.head()).startsWith("HTTP/1.1 408");
       assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isBetween(700L, 3000L);
     }
-    TestLb.await(() -> origin.cutOff.get() == 1);
-    assertThat(origin.requests).noneMatch(r -> r.startsWith("POST"));
-    TestLb.await(() -> backendMeter("foobar.lb.backend.in.flight") == 0);
-    assertThat(backendMeter("foobar.lb.backend.errors")).isZero();
+    origin.assertCutOffAndFreed(metrics);
   }
 
   @Test

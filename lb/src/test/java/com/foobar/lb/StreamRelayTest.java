@@ -368,11 +368,11 @@ class StreamRelayTest {
     // Undertow resets the stream and never completes the exchange; the request's expiry (the
     // request timeout, 800 ms here, plus a second) frees the backend
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (inFlight(origin) > 0 && System.nanoTime() < deadline) {
+    while (origin.inFlight(metrics) > 0 && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    assertThat(inFlight(origin)).as("in flight on the backend").isZero();
-    assertThat(errors(origin)).as("a failure of the backend").isEqualTo(1);
+    assertThat(origin.inFlight(metrics)).as("in flight on the backend").isZero();
+    assertThat(origin.errors(metrics)).as("a failure of the backend").isEqualTo(1);
     origin.answer =
         r -> RelayTest.Origin.Answer.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     HttpResponse<byte[]> next = get("/after");
@@ -413,10 +413,7 @@ class StreamRelayTest {
                 .build());
     assertThat(r.statusCode()).isEqualTo(413);
     assertThat(text(r)).contains("too large");
-    TestLb.await(() -> origin.cutOff.get() == 1);
-    assertThat(origin.requests).noneMatch(q -> q.startsWith("POST"));
-    TestLb.await(() -> inFlight(origin) == 0);
-    assertThat(errors(origin)).isZero();
+    origin.assertCutOffAndFreed(metrics);
   }
 
   @Test
@@ -449,27 +446,6 @@ class StreamRelayTest {
     } finally {
       curl.destroyForcibly();
     }
-    TestLb.await(() -> origin.cutOff.get() == 1);
-    assertThat(origin.requests).noneMatch(q -> q.startsWith("POST"));
-    TestLb.await(() -> inFlight(origin) == 0);
-    assertThat(errors(origin)).isZero();
-  }
-
-  private double inFlight(RelayTest.Origin origin) {
-    return metrics
-        .registry()
-        .get("foobar.lb.backend.in.flight")
-        .tag("backend", origin.url())
-        .gauge()
-        .value();
-  }
-
-  private double errors(RelayTest.Origin origin) {
-    return metrics
-        .registry()
-        .get("foobar.lb.backend.errors")
-        .tag("backend", origin.url())
-        .counter()
-        .count();
+    origin.assertCutOffAndFreed(metrics);
   }
 }
