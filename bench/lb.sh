@@ -9,7 +9,7 @@
 # TLS_ENGINE (default openssl) is foobar's lb.tls-engine: openssl (the system's libssl, as HAProxy
 # uses) or jdk (JSSE).
 # Usage: bash bench/lb.sh   (env: ROUNDS=3 DURATION=10 WARMUP=60 CONNECTIONS=64 CASES="http https tls h2"
-#        TLS_ENGINE=openssl HAPROXY_HEADERS=0)
+#        TLS_ENGINE=openssl HAPROXY_HEADERS=0 ACCESS_LOG=0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -26,6 +26,9 @@ CASES=${CASES:-"http https tls h2"}   # a subset runs only those cases
 # HAPROXY_HEADERS=1 makes HAProxy do the per-request work the issue asks of the lb: X-Forwarded-For,
 # -Proto and -Host to the origin, an X-Request-Id both ways (default 0: HAProxy bare, as before)
 HAPROXY_HEADERS=${HAPROXY_HEADERS:-0}
+# ACCESS_LOG=1 gives both proxies a line per request in a file: HAProxy's httplog to its stdout
+# (a file), foobar's lb.access-log (JSON) to a file (default 0: neither logs, as before)
+ACCESS_LOG=${ACCESS_LOG:-0}
 TLS_ENGINE=${TLS_ENGINE:-openssl}     # foobar's lb.tls-engine: openssl or jdk
 JVM_OPTS=${JVM_OPTS:--Xms160m -Xmx256m -Xmn96m -XX:+UseSerialGC}
 
@@ -86,8 +89,10 @@ global
   maxconn 8000
   tune.ssl.default-dh-param 2048
   ssl-default-bind-options ssl-min-ver TLSv1.2
+$([ "$ACCESS_LOG" = 1 ] && echo "  log stdout format raw local0")
 defaults
   mode http
+$([ "$ACCESS_LOG" = 1 ] && printf '  %s\n' "log global" "option httplog")
   timeout connect 2s
   timeout client 30s
   timeout server 30s
@@ -118,6 +123,7 @@ lb:
   rate-limit: {enabled: false, rate: 1, burst: 1}
   backends: [http://127.0.0.1:$ORIGIN]
   health: {path: /1k.bin, interval: 2s, timeout: 1s, rise: 1, fall: 3}
+  access-log: {enabled: $([ "$ACCESS_LOG" = 1 ] && echo true || echo false), file: $work/foobar-access.log}
 CONF
 # shellcheck disable=SC2086
 taskset -c 1 java $JVM_OPTS -jar target/foobar.jar --role=lb --config="$work/foobar.yml" \

@@ -35,6 +35,8 @@ import java.util.Optional;
  *     {@code trustedProxies} are held to {@code maxConnections} only
  * @param limits header limits and timeouts of the public listeners; body size 413
  * @param requestTimeout the whole request, from its first byte to the backend's last: 504 after
+ * @param accessLog the access log of the public listeners: a line per request, with the backend
+ *     that served it, the time it took to answer and the backends tried
  * @param backends where requests go, with weights
  * @param balance how a backend is picked
  * @param health active health checks of every backend
@@ -65,6 +67,7 @@ public record LbConfig(
     int maxConnectionsPerIp,
     HttpLimits limits,
     Duration requestTimeout,
+    AccessLogConfig accessLog,
     @Bind.NonEmpty List<BackendRef> backends,
     Balance balance,
     HealthConfig health,
@@ -106,6 +109,7 @@ public record LbConfig(
         maxConnectionsPerIp,
         limits,
         requestTimeout,
+        accessLog,
         backends,
         balance,
         health,

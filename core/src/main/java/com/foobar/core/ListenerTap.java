@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * HttpServerBuilder#takeover}) owes the listener for the requests it serves itself: the same
  * allow/deny decision, the same {@code http.server.requests} timer, the same in-flight count that
  * {@link HttpServer#drain} waits for, and the same connection gauge, as Undertow's chain keeps for
- * the requests it serves.
+ * the requests it serves, and the same access log.
  */
 public final class ListenerTap {
   private final String name;
@@ -85,5 +85,18 @@ public final class ListenerTap {
    */
   public void end(HttpString method, int status, long nanos) {
     observing.end(method, status, nanos);
+  }
+
+  /**
+   * Whether the listener writes an access log: then every request that {@link #begin} counted and
+   * that the engine answered gets an {@link #access} line.
+   */
+  public boolean logsAccess() {
+    return observing.logsAccess();
+  }
+
+  /** Writes the access line of a request the engine served, when the listener logs. */
+  public void access(AccessEntry entry) {
+    observing.access(entry);
   }
 }

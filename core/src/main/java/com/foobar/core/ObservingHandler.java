@@ -63,6 +63,18 @@ final class ObservingHandler implements HttpHandler {
     }
   }
 
+  /** Whether the listener writes an access log. */
+  boolean logsAccess() {
+    return accessLog.isPresent();
+  }
+
+  /** Writes the access line of a request served outside this handler, if the listener logs. */
+  void access(AccessEntry entry) {
+    if (accessLog.isPresent()) {
+      accessLog.get().write(entry);
+    }
+  }
+
   /** A request that {@link #begin} counted is not served outside after all. */
   void cancel() {
     ended();

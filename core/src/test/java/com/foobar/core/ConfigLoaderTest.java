@@ -76,6 +76,8 @@ class ConfigLoaderTest {
     assertThat(config.backend().limits().idleTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(config.backend().accessLog().format()).isEqualTo(AccessLogConfig.Format.JSON);
     assertThat(config.backend().accessLog().file()).isEmpty();
+    assertThat(config.lb().accessLog())
+        .isEqualTo(new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.empty()));
     assertThat(config.logging().level()).isEqualTo(LoggingConfig.Level.INFO);
   }
 

@@ -40,6 +40,7 @@ class ListenerConflictsTest {
             lb.maxConnectionsPerIp(),
             lb.limits(),
             lb.requestTimeout(),
+            lb.accessLog(),
             lb.backends(),
             lb.balance(),
             lb.health(),

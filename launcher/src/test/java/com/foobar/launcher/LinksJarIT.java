@@ -66,15 +66,44 @@ class LinksJarIT {
       // the request id the lb gave the client is in the backend's access log line
       String requestId = header(created.headers(), "X-Request-Id");
       assertThat(requestId).matches("[0-9a-f-]{36}");
-      assertThat(accessLines(jar.stdout()))
+      List<JsonNode> lines = accessLines(jar.stdout());
+      assertThat(lines)
           .filteredOn(n -> n.path("request_id").asText().equals(requestId))
+          .filteredOn(n -> n.path("listener").asText().equals("backend"))
           .singleElement()
           .satisfies(
               n -> {
-                assertThat(n.path("listener").asText()).isEqualTo("backend");
                 assertThat(n.path("method").asText()).isEqualTo("POST");
                 assertThat(n.path("uri").asText()).isEqualTo("/api/links");
                 assertThat(n.path("status").asInt()).isEqualTo(201);
+              });
+      // and in the lb's, with the backend that served it
+      assertThat(lines)
+          .filteredOn(n -> n.path("request_id").asText().equals(requestId))
+          .filteredOn(n -> n.path("listener").asText().equals("lb-https"))
+          .singleElement()
+          .satisfies(
+              n -> {
+                assertThat(n.path("method").asText()).isEqualTo("POST");
+                assertThat(n.path("uri").asText()).isEqualTo("/api/links");
+                assertThat(n.path("protocol").asText()).isEqualTo("HTTP/2.0");
+                assertThat(n.path("status").asInt()).isEqualTo(201);
+                assertThat(n.path("backend").asText()).matches("https://127\\.0\\.0\\.1:808[12]");
+                assertThat(n.path("attempts").asInt()).isEqualTo(1);
+                assertThat(n.path("backend_ms").asDouble())
+                    .isPositive()
+                    .isLessThanOrEqualTo(n.path("duration_ms").asDouble());
+              });
+      // the relay's HTTP/1.1 request has its line too
+      assertThat(lines)
+          .filteredOn(n -> n.path("listener").asText().equals("lb-https"))
+          .filteredOn(n -> n.path("protocol").asText().equals("HTTP/1.1"))
+          .singleElement()
+          .satisfies(
+              n -> {
+                assertThat(n.path("uri").asText()).isEqualTo("/r/" + code);
+                assertThat(n.path("status").asInt()).isEqualTo(302);
+                assertThat(n.path("user_agent").asText()).startsWith("curl/");
               });
     }
   }

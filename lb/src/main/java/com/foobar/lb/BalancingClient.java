@@ -1,5 +1,6 @@
 package com.foobar.lb;
 
+import com.foobar.core.AccessEntry;
 import com.foobar.core.LbConfig;
 import com.foobar.core.ProxiedBody;
 import com.github.benmanes.caffeine.cache.Ticker;
@@ -124,11 +125,23 @@ final class BalancingClient implements ProxyClient {
   record Route(Upstream upstream, ProxyConnectionPool pool) implements ProxyTarget {}
 
   /** The state of one client request across its attempts. */
-  static final class Attempts {
+  static final class Attempts implements AccessEntry.Proxied {
     final List<Upstream> tried = new ArrayList<>(2);
     Upstream current;
     long start;
     boolean settled = true;
+
+    /** When the first attempt started; when a backend's response head came (-1: none). */
+    long first = -1;
+
+    long headAt = -1;
+
+    /** The request timeout passed: a response that starts now is the proxy's 504. */
+    boolean timedOut;
+
+    /** Backends the relay tried before it handed the request to the proxy. */
+    int earlier;
+
     int retries;
     Failure failure = Failure.NONE;
     XnioExecutor.Key expiry;
@@ -140,6 +153,21 @@ final class BalancingClient implements ProxyClient {
      * aborts only a request whose body has not ended.
      */
     ClientConnection connection;
+
+    @Override
+    public String backend() {
+      return current == null ? null : current.name();
+    }
+
+    @Override
+    public long backendNanos() {
+      return headAt < 0 ? -1 : headAt - first;
+    }
+
+    @Override
+    public int attempts() {
+      return earlier + tried.size();
+    }
   }
 
   BalancingClient(
@@ -248,6 +276,18 @@ final class BalancingClient implements ProxyClient {
               next.proceed();
             }
           });
+      // what the access line says of the backends: the relay's attempt counts too when it handed
+      // the stream on after its backend failed; a response that starts while an attempt is open
+      // is the backend's (the lb's own answers come after the attempt settled)
+      AccessEntry.Proxied relayed = exchange.getAttachment(AccessEntry.PROXIED);
+      a.earlier = relayed == null ? 0 : relayed.attempts();
+      exchange.putAttachment(AccessEntry.PROXIED, a);
+      exchange.addResponseCommitListener(
+          ex -> {
+            if (!attempts.settled && !attempts.timedOut) {
+              attempts.headAt = ticker.read();
+            }
+          });
     } else if (ProxiedBody.fault(exchange) != null) {
       // the lb cut the request off at the backend for the client's fault: no backend would do
       release(a);
@@ -285,6 +325,9 @@ final class BalancingClient implements ProxyClient {
       a.current = u;
       a.settled = false;
       a.start = ticker.read();
+      if (a.first < 0) {
+        a.first = a.start;
+      }
       u.inFlight().incrementAndGet();
       return route;
     }
@@ -311,6 +354,7 @@ final class BalancingClient implements ProxyClient {
    * given {@link #EXPIRY_GRACE_MILLIS} more to end.
    */
   private void timedOut(HttpServerExchange exchange, Attempts a) {
+    a.timedOut = true;
     if (ProxiedBody.timedOut(exchange)) {
       // the client was still sending: not the backend's fault
       release(a);

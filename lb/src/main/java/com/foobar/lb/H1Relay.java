@@ -81,6 +81,8 @@ final class H1Relay extends ForwardingOpenListener {
   static final byte[] TE = Heads.ascii("te");
   static final byte[] TRAILER = Heads.ascii("trailer");
   static final byte[] ACCEPT = Heads.ascii("accept");
+  static final byte[] REFERER = Heads.ascii("referer");
+  static final byte[] USER_AGENT = Heads.ascii("user-agent");
   static final byte[] X_FORWARDED_FOR = Heads.ascii("x-forwarded-for");
   static final byte[] X_FORWARDED_PROTO = Heads.ascii("x-forwarded-proto");
   static final byte[] X_FORWARDED_HOST = Heads.ascii("x-forwarded-host");

@@ -116,6 +116,44 @@ final class Heads {
     return new String(bytes, StandardCharsets.ISO_8859_1);
   }
 
+  /** The target of the request line that starts {@code head} (a request the relay took). */
+  static String target(byte[] head) {
+    ByteBuffer b = ByteBuffer.wrap(head);
+    int lineEnd = indexOf(b, (byte) '\r', 0, head.length);
+    int sp1 = indexOf(b, (byte) ' ', 0, lineEnd);
+    int sp2 = indexOf(b, (byte) ' ', sp1 + 1, lineEnd);
+    return string(b, sp1 + 1, sp2);
+  }
+
+  /**
+   * The value of the first field named {@code lower} in the request head that starts {@code head},
+   * without surrounding blanks; null when it has none.
+   */
+  static String field(byte[] head, byte[] lower) {
+    ByteBuffer b = ByteBuffer.wrap(head);
+    int line = indexOf(b, (byte) '\n', 0, head.length) + 1;
+    while (line > 0 && line < head.length && head[line] != '\r') {
+      int eol = indexOf(b, (byte) '\r', line, head.length);
+      if (eol < 0) {
+        return null;
+      }
+      int colon = indexOf(b, (byte) ':', line, eol);
+      if (colon > line && equalsLower(b, line, colon, lower)) {
+        int v = colon + 1;
+        while (v < eol && (head[v] == ' ' || head[v] == '\t')) {
+          v++;
+        }
+        int ve = eol;
+        while (ve > v && (head[ve - 1] == ' ' || head[ve - 1] == '\t')) {
+          ve--;
+        }
+        return string(b, v, ve);
+      }
+      line = eol + 2;
+    }
+    return null;
+  }
+
   /** Takes the data of a chunked body, without its framing. */
   interface Data {
     /**

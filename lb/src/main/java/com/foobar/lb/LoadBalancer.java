@@ -60,7 +60,7 @@ public final class LoadBalancer implements RoleServer {
   static final String HTTP_LISTENER = "lb-http";
   static final String ADMIN_LISTENER = "lb-admin";
 
-  /** Keys a reload cannot change: the listeners, their TLS and the pools' TLS. */
+  /** Keys a reload cannot change: the listeners, their TLS and access logs, the pools' TLS. */
   private static final Set<String> FIXED =
       Set.of(
           "lb.https",
@@ -73,6 +73,7 @@ public final class LoadBalancer implements RoleServer {
           "lb.max-connections",
           "lb.max-connections-per-ip",
           "lb.upstream-tls",
+          "lb.access-log",
           "lb.drain-timeout");
 
   /**
@@ -296,7 +297,7 @@ public final class LoadBalancer implements RoleServer {
                 HTTPS_LISTENER,
                 config.https(),
                 p.publicRule(),
-                Optional.empty(),
+                Optional.of(config.accessLog()),
                 "proxy",
                 p.https(),
                 tls,
@@ -306,7 +307,7 @@ public final class LoadBalancer implements RoleServer {
                 HTTP_LISTENER,
                 config.http(),
                 p.publicRule(),
-                Optional.empty(),
+                Optional.of(config.accessLog()),
                 "redirect",
                 p.http())
             .listener(
@@ -388,10 +389,10 @@ public final class LoadBalancer implements RoleServer {
    * and {@code pool} (its {@code max-connections} for new backends only).
    *
    * <p>Listener addresses, TLS ({@code tls}, {@code sni}, {@code upstream-tls}), {@code
-   * proxy-protocol}, the connection caps, {@code drain-timeout} and the listener timeouts keep
-   * their start values: they are logged as event {@code config.restart_needed} with their keys, and
-   * returned in {@link Reload#restartNeeded()}. Events {@code backend.added} and {@code
-   * backend.removed} name each backend.
+   * proxy-protocol}, the connection caps, {@code access-log}, {@code drain-timeout} and the
+   * listener timeouts keep their start values: they are logged as event {@code
+   * config.restart_needed} with their keys, and returned in {@link Reload#restartNeeded()}. Events
+   * {@code backend.added} and {@code backend.removed} name each backend.
    *
    * @param next a validated {@code lb} section, as {@link #start} takes
    */

@@ -50,6 +50,7 @@ final class RelayClient extends RelayRequest {
   final ConduitStreamSourceChannel source;
   final ConduitStreamSinkChannel sink;
   final InetAddress peer;
+  final String peerString;
   final byte[] peerText;
   boolean counted;
   boolean closed;
@@ -61,6 +62,12 @@ final class RelayClient extends RelayRequest {
   /** Response bytes the client has not taken yet, read mode. */
   ByteBuffer unsent;
 
+  /**
+   * Body bytes of the response in flight written (or queued) to the client, as nginx's {@code
+   * $body_bytes_sent} and Undertow's count them.
+   */
+  long sent;
+
   /** The request in flight as the client sent it, for Undertow when the relay gives it back. */
   byte[] original;
 
@@ -70,7 +77,8 @@ final class RelayClient extends RelayRequest {
     this.source = connection.getSourceChannel();
     this.sink = connection.getSinkChannel();
     this.peer = peer;
-    this.peerText = Heads.ascii(peer.getHostAddress());
+    this.peerString = peer.getHostAddress();
+    this.peerText = Heads.ascii(peerString);
   }
 
   void start() {
@@ -189,7 +197,8 @@ final class RelayClient extends RelayRequest {
       relay.tap.connectionOpened();
     }
     busy = true;
-    start = relay.ticker.read();
+    begin();
+    sent = 0;
     relay.tap.begin();
     if (st.settings.limiter().isPresent()) {
       long retryAfter = st.settings.limiter().get().admit(peer);
@@ -434,6 +443,7 @@ final class RelayClient extends RelayRequest {
 
   @Override
   boolean body(RelayBackend b, ByteBuffer src, int from, int to, boolean headOut, boolean done) {
+    sent += to - from;
     ByteBuffer out = loop.out;
     boolean flushed = true;
     if (headOut && out.limit() + (to - from) <= out.capacity()) {
@@ -457,7 +467,7 @@ final class RelayClient extends RelayRequest {
 
   @Override
   void finished(long nanos) {
-    relay.tap.end(method, status, nanos);
+    ended(status, nanos);
     lastActive = relay.ticker.read();
     if (closeAfter) {
       if (unsent == null) {
@@ -472,9 +482,29 @@ final class RelayClient extends RelayRequest {
     next();
   }
 
+  /** The request in flight ended with {@code code} sent (0: none): its timer and access line. */
+  void ended(int code, long nanos) {
+    relay.tap.end(method, code, nanos);
+    if (relay.tap.logsAccess()) {
+      relay.tap.access(
+          new RelayLine(
+              System.currentTimeMillis(),
+              peerString,
+              method.toString(),
+              original,
+              code,
+              sent,
+              nanos,
+              requestId,
+              backend(),
+              backendNanos(),
+              attempts));
+    }
+  }
+
   @Override
   void abort() {
-    relay.tap.end(method, status, relay.ticker.read() - start);
+    ended(status, relay.ticker.read() - start);
     busy = false;
     close();
   }
@@ -581,9 +611,10 @@ final class RelayClient extends RelayRequest {
     }
     bytes.flip();
     status = code;
-    relay.tap.end(method, code, relay.ticker.read() - start);
+    sent = headRequest ? 0 : body.length;
     busy = false;
     boolean flushed = write(bytes);
+    ended(code, relay.ticker.read() - start);
     if (closed) {
       return;
     }
@@ -696,7 +727,7 @@ final class RelayClient extends RelayRequest {
     boolean inFlight = busy;
     cancel();
     if (inFlight) {
-      relay.tap.end(method, status, relay.ticker.read() - start);
+      ended(status, relay.ticker.read() - start);
     }
     pending = null;
     unsent = null;

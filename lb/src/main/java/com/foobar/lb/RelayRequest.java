@@ -21,6 +21,7 @@ import static com.foobar.lb.H1Relay.X_REQUEST_ID;
 import static com.foobar.lb.H1Relay.append;
 import static com.foobar.lb.H1Relay.serves;
 
+import com.foobar.core.AccessEntry;
 import com.foobar.lb.H1Relay.State;
 import com.foobar.lb.RelayPool.Slots;
 import io.undertow.util.HttpString;
@@ -40,7 +41,7 @@ import org.xnio.StreamConnection;
  * kept-alive one turns out closed, and follows the response's framing; the subclass says where the
  * response goes.
  */
-abstract class RelayRequest {
+abstract class RelayRequest implements AccessEntry.Proxied {
   final H1Relay relay;
   final RelayLoop loop;
   int index = -1;
@@ -65,6 +66,12 @@ abstract class RelayRequest {
   /** The status of the response head being read (a 1xx is interim). */
   int headStatus;
 
+  /** Backends the request in flight was sent to (its access line's {@code attempts}). */
+  int attempts;
+
+  /** When the final response head of the request in flight came; -1 before. */
+  long headAt = -1;
+
   RelayRequest(H1Relay relay, RelayLoop loop) {
     this.relay = relay;
     this.loop = loop;
@@ -75,6 +82,28 @@ abstract class RelayRequest {
     method = m;
     headRequest = m.equals(Methods.HEAD);
     idempotent = !m.equals(Methods.POST) && !m.equals(Methods.PATCH);
+  }
+
+  /** A new request is in flight from now on: its timer starts. */
+  void begin() {
+    start = relay.ticker.read();
+    attempts = 0;
+    headAt = -1;
+  }
+
+  @Override
+  public String backend() {
+    return attempts == 0 ? null : upstream.name();
+  }
+
+  @Override
+  public long backendNanos() {
+    return headAt < 0 ? -1 : headAt - start;
+  }
+
+  @Override
+  public int attempts() {
+    return attempts;
   }
 
   /** Gives the request to Undertow's proxy, which retries it elsewhere or answers 502/503. */
@@ -131,6 +160,7 @@ abstract class RelayRequest {
     }
     Upstream u = picked.get();
     upstream = u;
+    attempts++;
     responseStarted = false;
     status = 0;
     u.inFlight().incrementAndGet();
@@ -386,6 +416,7 @@ abstract class RelayRequest {
       return true;
     }
     status = headStatus;
+    headAt = relay.ticker.read();
     b.headDone = true;
     b.reusable = keepAlive;
     if (headRequest || status == 204 || status == 304) {

@@ -13,6 +13,7 @@ import static com.foobar.lb.H1Relay.drain;
 import static com.foobar.lb.H1Relay.latin1;
 import static com.foobar.lb.H1Relay.visibleAscii;
 
+import com.foobar.core.AccessEntry;
 import io.undertow.protocols.http2.Http2Channel;
 import io.undertow.server.Connectors;
 import io.undertow.server.HttpHandler;
@@ -75,7 +76,8 @@ final class RelayStream extends RelayRequest implements Heads.Data {
     request = new byte[out.remaining()];
     out.get(out.position(), request);
     busy = true;
-    start = relay.ticker.read();
+    begin();
+    exchange.putAttachment(AccessEntry.PROXIED, this);
     loop.add(this);
     relay.streams.increment();
     // the base of the retry budget, which Undertow's proxy spends on requests handed back

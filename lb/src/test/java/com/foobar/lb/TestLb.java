@@ -3,6 +3,7 @@ package com.foobar.lb;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.foobar.core.AccessConfig;
+import com.foobar.core.AccessLogConfig;
 import com.foobar.core.Cidr;
 import com.foobar.core.DataSize;
 import com.foobar.core.HostPort;
@@ -48,6 +49,8 @@ final class TestLb {
   int maxHeaders = 100;
   Duration idleTimeout = Duration.ofSeconds(60);
   long maxBody = 10 << 20;
+  AccessLogConfig accessLog =
+      new AccessLogConfig(false, AccessLogConfig.Format.JSON, Optional.empty());
 
   TestLb backend(String url, int weight) {
     backends.add(new LbConfig.BackendRef(URI.create(url), weight));
@@ -82,6 +85,7 @@ final class TestLb {
             idleTimeout,
             new DataSize(maxBody)),
         requestTimeout,
+        accessLog,
         List.copyOf(backends),
         balance,
         health,

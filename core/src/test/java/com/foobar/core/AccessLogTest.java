@@ -1,0 +1,107 @@
+package com.foobar.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The access log's writer: whole lines, every queued line written, the fields of an entry. */
+class AccessLogTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path dir;
+
+  private static AccessEntry entry(int i, String backend) {
+    return new AccessEntry.Of(
+        1_700_000_000_000L + i,
+        "10.0.0." + (i % 250),
+        "GET",
+        "/item/" + i + "?q=\"x\"",
+        "HTTP/2.0",
+        200,
+        i,
+        2_500_000,
+        null,
+        "agent \\ " + i,
+        "rid-" + i,
+        backend,
+        backend == null ? -1 : 1_250_000,
+        backend == null ? 0 : 2);
+  }
+
+  @Test
+  void linesFromManyThreads_eachWholeAndOnce_allWrittenByClose() throws Exception {
+    Path file = dir.resolve("access.log");
+    AccessLog log =
+        new AccessLog(
+            "test", new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.of(file)));
+    ExecutorService threads = Executors.newFixedThreadPool(4);
+    int per = 5_000;
+    for (int t = 0; t < 4; t++) {
+      int base = t * per;
+      threads.execute(
+          () -> {
+            for (int i = base; i < base + per; i++) {
+              log.write(entry(i, i % 2 == 0 ? "http://b:1" : null));
+            }
+          });
+    }
+    threads.shutdown();
+    assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+    log.close();
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(4 * per);
+    Set<String> ids = new HashSet<>();
+    for (String line : lines) {
+      JsonNode n = JSON.readTree(line);
+      int i = Integer.parseInt(n.path("request_id").asText().substring(4));
+      assertThat(ids.add(n.path("request_id").asText())).isTrue();
+      assertThat(n.path("uri").asText()).isEqualTo("/item/" + i + "?q=\"x\"");
+      assertThat(n.path("user_agent").asText()).isEqualTo("agent \\ " + i);
+      assertThat(n.path("bytes").asLong()).isEqualTo(i);
+      assertThat(n.has("referer")).isFalse();
+      if (i % 2 == 0) {
+        assertThat(n.path("backend").asText()).isEqualTo("http://b:1");
+        assertThat(n.path("backend_ms").asDouble()).isEqualTo(1.25);
+        assertThat(n.path("attempts").asInt()).isEqualTo(2);
+      } else {
+        assertThat(n.has("backend")).isFalse();
+        assertThat(n.has("backend_ms")).isFalse();
+        assertThat(n.has("attempts")).isFalse();
+      }
+    }
+  }
+
+  @Test
+  void oneLine_reachesTheFileWithoutAClose() throws Exception {
+    Path file = dir.resolve("access.log");
+    AccessLog log =
+        new AccessLog(
+            "test", new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file)));
+    try {
+      log.write(entry(7, "http://b:1"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (Files.size(file) == 0 && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(5);
+      }
+      assertThat(Files.readAllLines(file))
+          .singleElement()
+          .asString()
+          .matches(
+              "10\\.0\\.0\\.7 - - \\[\\d\\d/Nov/2023:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}] \"GET"
+                  + " /item/7\\?q=\\\\\"x\\\\\" HTTP/2\\.0\" 200 7 \"-\" \"agent \\\\\\\\ 7\"");
+    } finally {
+      log.close();
+    }
+  }
+}
