@@ -50,7 +50,12 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d /tmp/foobar-bench-lb.XXXXXX)
 chmod 755 "$work"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# waits for the proxies to exit (the lb drains first), so that a run started right after binds
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 ORIGIN=18180; HA_HTTP=18181; HA_HTTPS=18182; FB_HTTP=18183; FB_HTTPS=18184; FB_ADMIN=18185

@@ -161,6 +161,19 @@ public final class RateLimitHandler implements HttpHandler {
     return seconds;
   }
 
+  /**
+   * Gives back the token {@link #admit} took for a request of {@code client} that goes on to be
+   * admitted again: an engine that hands a request it admitted to the listener's chain, which
+   * limits every request it serves.
+   */
+  public void refund(InetAddress client) {
+    AtomicLong full = buckets.getIfPresent(client);
+    if (full != null) {
+      // earlier than now only means full: take() counts from now
+      full.addAndGet(-interval);
+    }
+  }
+
   /** The JSON body of a 429 with {@code Retry-After: seconds}. */
   public static String body(long seconds) {
     return "{\"error\":\"too many requests\",\"retry-after\":" + seconds + "}\n";

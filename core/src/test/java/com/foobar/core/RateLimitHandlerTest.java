@@ -87,6 +87,28 @@ class RateLimitHandlerTest {
   }
 
   @Test
+  void refund_givesTheTokenBack_butNeverBeyondTheBurst() throws IOException {
+    RateLimitHandler limiter =
+        RateLimitHandler.create(
+            new RateLimitConfig(true, 1, 2), 10, ticker::get, registry, ECHO_CLIENT);
+    InetAddress a = InetAddress.getByName("192.0.2.1");
+    assertThat(limiter.take(a)).isZero();
+    assertThat(limiter.take(a)).isZero();
+    limiter.refund(a);
+    assertThat(limiter.take(a)).isZero();
+    assertThat(limiter.take(a)).isPositive();
+    // a full bucket stays at the burst
+    InetAddress b = InetAddress.getByName("192.0.2.2");
+    assertThat(limiter.take(b)).isZero();
+    limiter.refund(b);
+    limiter.refund(b);
+    limiter.refund(b);
+    assertThat(limiter.take(b)).isZero();
+    assertThat(limiter.take(b)).isZero();
+    assertThat(limiter.take(b)).isPositive();
+  }
+
+  @Test
   void bucketsAreKeptPerResolvedClient_notPerTrustedProxy() throws IOException {
     int port = start(List.of(Cidr.parse("127.0.0.2")), new RateLimitConfig(true, 1, 1));
     try (Loopback proxy = Loopback.connect("127.0.0.2", port)) {

@@ -514,6 +514,8 @@ final class RelayClient extends RelayRequest {
   void handBack() {
     busy = false;
     relay.tap.cancel();
+    // Undertow's chain takes a token for the request again
+    st.settings.limiter().ifPresent(l -> l.refund(peer));
     ByteBuffer bytes = ByteBuffer.wrap(original);
     if (pending != null) {
       bytes = append(append(null, bytes), pending);

@@ -24,6 +24,7 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
@@ -641,6 +642,29 @@ class RelayTest {
                 .counter()
                 .count())
         .isEqualTo(1);
+  }
+
+  @Test
+  void rateLimit_aRequestHandedToTheFullChain_takesOneToken() throws Exception {
+    start(config -> config.rateLimit = new com.foobar.core.LbConfig.RateLimitConfig(true, 1, 2));
+    AtomicBoolean first = new AtomicBoolean(true);
+    origin.answer =
+        r ->
+            r.startsWith("GET /fails") && first.getAndSet(false)
+                ? Origin.Answer.closing("")
+                : Origin.Answer.of("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    try (Socket s = client("127.0.0.2")) {
+      // the origin closes without an answer: the relay hands the request to Undertow's proxy,
+      // which sends it again
+      send(s, "GET /fails HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+    }
+    assertThat(handoffs()).isEqualTo(1);
+    try (Socket s = client("127.0.0.2")) {
+      // the second request of the burst (a token each, not one more for the handed request)
+      send(s, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(read(s.getInputStream(), "GET").head()).startsWith("HTTP/1.1 200");
+    }
   }
 
   @Test
