@@ -115,33 +115,65 @@ final class AccessLog {
         proxied == null ? 0 : proxied.attempts());
   }
 
-  private void json(AccessEntry e, ByteArrayOutputStream line) throws IOException {
-    try (JsonGenerator g = JSON.createGenerator(line, JsonEncoding.UTF8)) {
-      g.writeStartObject();
-      g.writeStringField("ts", Instant.ofEpochMilli(e.epochMillis()).toString());
-      g.writeStringField("event", "http.access");
-      g.writeStringField("listener", listener);
-      g.writeStringField("remote", e.remote());
-      g.writeStringField("method", e.method());
-      g.writeStringField("uri", e.uri());
-      g.writeStringField("protocol", e.protocol());
-      g.writeNumberField("status", e.status());
-      g.writeNumberField("bytes", e.bytes());
-      g.writeNumberField("duration_ms", e.nanos() / 1_000_000.0);
-      field(g, "referer", e.referer());
-      field(g, "user_agent", e.userAgent());
-      field(g, "request_id", e.requestId());
-      if (e.backend() != null) {
-        g.writeStringField("backend", e.backend());
-        if (e.backendNanos() >= 0) {
-          g.writeNumberField("backend_ms", e.backendNanos() / 1_000_000.0);
-        }
+  /**
+   * Writes {@code e}'s JSON object with {@code g}, the writer's one generator (a line each, no
+   * separator between them).
+   */
+  private void json(AccessEntry e, JsonGenerator g) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("ts", timestamp(e.epochMillis()));
+    g.writeStringField("event", "http.access");
+    g.writeStringField("listener", listener);
+    g.writeStringField("remote", e.remote());
+    g.writeStringField("method", e.method());
+    g.writeStringField("uri", e.uri());
+    g.writeStringField("protocol", e.protocol());
+    g.writeNumberField("status", e.status());
+    g.writeNumberField("bytes", e.bytes());
+    g.writeFieldName("duration_ms");
+    g.writeNumber(millis(e.nanos()));
+    field(g, "referer", e.referer());
+    field(g, "user_agent", e.userAgent());
+    field(g, "request_id", e.requestId());
+    if (e.backend() != null) {
+      g.writeStringField("backend", e.backend());
+      if (e.backendNanos() >= 0) {
+        g.writeFieldName("backend_ms");
+        g.writeNumber(millis(e.backendNanos()));
       }
-      if (e.attempts() > 0) {
-        g.writeNumberField("attempts", e.attempts());
-      }
-      g.writeEndObject();
     }
+    if (e.attempts() > 0) {
+      g.writeNumberField("attempts", e.attempts());
+    }
+    g.writeEndObject();
+  }
+
+  /** The second {@link #secondText} formats, in epoch seconds (the writer's thread only). */
+  private long second = Long.MIN_VALUE;
+
+  private String secondText;
+
+  /**
+   * {@code epochMillis} as ISO-8601 UTC with milliseconds ({@code 2026-11-26T14:37:17.042Z}): the
+   * date and time of day formatted once a second, not for every line.
+   */
+  String timestamp(long epochMillis) {
+    long s = Math.floorDiv(epochMillis, 1000);
+    if (s != second) {
+      // the whole second prints without a fraction: "…T14:37:17Z"
+      String whole = Instant.ofEpochSecond(s).toString();
+      secondText = whole.substring(0, whole.length() - 1);
+      second = s;
+    }
+    int ms = Math.floorMod(epochMillis, 1000);
+    return secondText + (ms < 10 ? ".00" : ms < 100 ? ".0" : ".") + ms + 'Z';
+  }
+
+  /** {@code nanos} in milliseconds with three decimals, as a JSON number. */
+  static String millis(long nanos) {
+    long micros = Math.max(0, nanos) / 1000;
+    int frac = (int) (micros % 1000);
+    return micros / 1000 + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
   }
 
   private static void field(JsonGenerator g, String name, String value) throws IOException {
@@ -179,7 +211,8 @@ final class AccessLog {
     List<AccessEntry> batch = new ArrayList<>(BATCH);
     ByteArrayOutputStream line = new ByteArrayOutputStream(512);
     boolean unflushed = false;
-    try {
+    try (JsonGenerator g = JSON.createGenerator(line, JsonEncoding.UTF8)) {
+      g.setRootValueSeparator(null);
       while (true) {
         queue.drainTo(batch, BATCH);
         for (AccessEntry e : batch) {
@@ -189,7 +222,8 @@ final class AccessLog {
           }
           line.reset();
           if (format == AccessLogConfig.Format.JSON) {
-            json(e, line);
+            json(e, g);
+            g.flush();
           } else {
             line.write(combined(e).getBytes(StandardCharsets.UTF_8));
           }

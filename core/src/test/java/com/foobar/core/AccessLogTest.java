@@ -104,4 +104,26 @@ class AccessLogTest {
       log.close();
     }
   }
+
+  @Test
+  void timestampsAndDurations_asTheirJsonTextShows() throws Exception {
+    AccessLog log =
+        new AccessLog(
+            "test",
+            new AccessLogConfig(
+                true, AccessLogConfig.Format.JSON, Optional.of(dir.resolve("a.log"))));
+    try {
+      assertThat(log.timestamp(1_700_000_000_042L)).isEqualTo("2023-11-14T22:13:20.042Z");
+      assertThat(log.timestamp(1_700_000_000_999L)).isEqualTo("2023-11-14T22:13:20.999Z");
+      assertThat(log.timestamp(1_700_000_001_000L)).isEqualTo("2023-11-14T22:13:21.000Z");
+      assertThat(log.timestamp(1_700_000_000_100L)).isEqualTo("2023-11-14T22:13:20.100Z");
+      assertThat(AccessLog.millis(16_483_879)).isEqualTo("16.483");
+      assertThat(AccessLog.millis(1_250_000)).isEqualTo("1.250");
+      assertThat(AccessLog.millis(42_000)).isEqualTo("0.042");
+      assertThat(AccessLog.millis(999)).isEqualTo("0.000");
+      assertThat(AccessLog.millis(61_000_000_000L)).isEqualTo("61000.000");
+    } finally {
+      log.close();
+    }
+  }
 }
