@@ -3,6 +3,8 @@ package com.foobar.core;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Headers;
 import java.io.BufferedOutputStream;
@@ -23,6 +25,7 @@ import java.util.Locale;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,8 +33,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The access log of one listener: one line per completed request, JSON or the combined log format,
  * formatted and written by a background thread so that request threads never wait on the disk.
- * Lines are queued (bounded); when the queue is full a request thread waits rather than drop a
- * line. {@link #close()} writes out every queued line.
+ * Lines are queued (bounded). A request thread never waits for the log: when the queue is full (a
+ * disk that stalls) or writing failed, the line is dropped and counted ({@code
+ * foobar_accesslog_dropped_total}, event {@code accesslog.dropped} at most every 10 s), as HAProxy
+ * drops log lines it cannot send. {@link #close()} writes out every queued line.
  */
 final class AccessLog {
   /** Request header carrying the request id set by the load balancer. */
@@ -56,15 +61,29 @@ final class AccessLog {
   /** Lines formatted at most before the writer sleeps again; a full batch means it is behind. */
   private static final int BATCH = 256;
 
+  private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
+
   private final String listener;
   private final AccessLogConfig.Format format;
+  private final Counter dropped;
+  private final AtomicLong nextWarn = new AtomicLong(System.nanoTime());
+
+  /** Writing failed: no line is queued from now on. */
+  private volatile boolean failed;
+
   private final BlockingQueue<AccessEntry> queue = new ArrayBlockingQueue<>(16_384);
   private final OutputStream out;
   private final Thread writer;
 
-  AccessLog(String listener, AccessLogConfig config) {
+  AccessLog(String listener, AccessLogConfig config, MeterRegistry registry) {
     this.listener = listener;
     this.format = config.format();
+    this.dropped =
+        Counter.builder("foobar.accesslog.dropped")
+            .description(
+                "Access lines dropped because the log's queue was full or writing it failed")
+            .tag("listener", listener)
+            .register(registry);
     try {
       this.out =
           config.file().isPresent()
@@ -86,10 +105,24 @@ final class AccessLog {
 
   /** Queues the line of a request served outside Undertow's chain. */
   void write(AccessEntry entry) {
-    try {
-      queue.put(entry);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (failed || !queue.offer(entry)) {
+      drop();
+    }
+  }
+
+  private void drop() {
+    dropped.increment();
+    long now = System.nanoTime();
+    long due = nextWarn.get();
+    if (now - due >= 0 && nextWarn.compareAndSet(due, now + WARN_EVERY_NANOS)) {
+      log.atWarn()
+          .addKeyValue("event", "accesslog.dropped")
+          .addKeyValue("listener", listener)
+          .addKeyValue("dropped", (long) dropped.count())
+          .log(
+              failed
+                  ? "access log writing failed: lines are dropped"
+                  : "access log queue full (the disk is slower than the requests): lines dropped");
     }
   }
 
@@ -246,6 +279,8 @@ final class AccessLog {
         }
       }
     } catch (IOException | RuntimeException e) {
+      failed = true;
+      queue.clear();
       log.atError()
           .addKeyValue("event", "accesslog.failed")
           .addKeyValue("listener", listener)
@@ -256,7 +291,9 @@ final class AccessLog {
 
   /** Writes out every queued line and stops the writer thread (waits at most 5 s). */
   void close() throws InterruptedException {
-    queue.put(POISON);
+    while (!failed && writer.isAlive() && !queue.offer(POISON, 100, TimeUnit.MILLISECONDS)) {
+      LockSupport.unpark(writer);
+    }
     LockSupport.unpark(writer);
     writer.join(TimeUnit.SECONDS.toMillis(5));
   }

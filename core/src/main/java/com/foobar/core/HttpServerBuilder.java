@@ -188,7 +188,9 @@ public final class HttpServerBuilder {
     List<ListenerTap> tapped = new ArrayList<>();
     for (Spec s : specs) {
       Optional<AccessLog> log =
-          s.accessLog().filter(AccessLogConfig::enabled).map(c -> new AccessLog(s.name(), c));
+          s.accessLog()
+              .filter(AccessLogConfig::enabled)
+              .map(c -> new AccessLog(s.name(), c, registry));
       log.ifPresent(logs::add);
       ObservingHandler observing =
           new ObservingHandler(

@@ -1,11 +1,15 @@
 package com.foobar.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -44,9 +48,12 @@ class AccessLogTest {
     Path file = dir.resolve("access.log");
     AccessLog log =
         new AccessLog(
-            "test", new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.of(file)));
+            "test",
+            new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.of(file)),
+            new SimpleMeterRegistry());
     ExecutorService threads = Executors.newFixedThreadPool(4);
-    int per = 5_000;
+    // fewer than the queue holds, however slow the writer: none is dropped
+    int per = 3_000;
     for (int t = 0; t < 4; t++) {
       int base = t * per;
       threads.execute(
@@ -87,7 +94,9 @@ class AccessLogTest {
     Path file = dir.resolve("access.log");
     AccessLog log =
         new AccessLog(
-            "test", new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file)));
+            "test",
+            new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file)),
+            new SimpleMeterRegistry());
     try {
       log.write(entry(7, "http://b:1"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -111,7 +120,8 @@ class AccessLogTest {
         new AccessLog(
             "test",
             new AccessLogConfig(
-                true, AccessLogConfig.Format.JSON, Optional.of(dir.resolve("a.log"))));
+                true, AccessLogConfig.Format.JSON, Optional.of(dir.resolve("a.log"))),
+            new SimpleMeterRegistry());
     try {
       assertThat(log.timestamp(1_700_000_000_042L)).isEqualTo("2023-11-14T22:13:20.042Z");
       assertThat(log.timestamp(1_700_000_000_999L)).isEqualTo("2023-11-14T22:13:20.999Z");
@@ -124,6 +134,41 @@ class AccessLogTest {
       assertThat(AccessLog.millis(61_000_000_000L)).isEqualTo("61000.000");
     } finally {
       log.close();
+    }
+  }
+
+  @Test
+  void aFailingDisk_linesAreDroppedAndCounted_neverHoldingTheRequestThread() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (LogCapture logs = new LogCapture(AccessLog.class)) {
+      // every write to /dev/full fails (no space left on device)
+      AccessLog log =
+          new AccessLog(
+              "full",
+              new AccessLogConfig(
+                  true, AccessLogConfig.Format.JSON, Optional.of(Path.of("/dev/full"))),
+              registry);
+      Counter dropped = registry.get("foobar.accesslog.dropped").tag("listener", "full").counter();
+      // more lines than the queue holds, from one thread: none of them may wait for the writer
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(10),
+          () -> {
+            for (int i = 0; i < 40_000; i++) {
+              log.write(entry(i, null));
+            }
+          });
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (logs.events("accesslog.failed").isEmpty() && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
+      assertThat(logs.events("accesslog.failed")).hasSize(1);
+      double before = dropped.count();
+      for (int i = 0; i < 10; i++) {
+        log.write(entry(i, null));
+      }
+      assertThat(dropped.count()).isEqualTo(before + 10);
+      assertThat(logs.events("accesslog.dropped")).isNotEmpty().hasSizeLessThanOrEqualTo(2);
+      assertTimeoutPreemptively(Duration.ofSeconds(10), log::close);
     }
   }
 }
