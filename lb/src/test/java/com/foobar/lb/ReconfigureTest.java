@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.foobar.core.AccessLogConfig;
 import com.foobar.core.Cidr;
 import com.foobar.core.HostPort;
 import com.foobar.core.LbConfig;
@@ -314,12 +315,19 @@ class ReconfigureTest {
     next.https = new HostPort("127.0.0.1", 1);
     // applies to Content-Length bodies at once; Undertow's bound for chunked ones is from the start
     next.maxBody = 20 << 20;
+    // the access log's writer and file belong to the listener
+    next.accessLog =
+        new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, java.util.Optional.empty());
 
     LoadBalancer.Reload reload = lb.reconfigure(next.build());
 
     assertThat(reload.restartNeeded())
         .containsExactlyInAnyOrder(
-            "lb.https.port", "lb.limits.idle-timeout", "lb.limits.max-body-size");
+            "lb.https.port",
+            "lb.limits.idle-timeout",
+            "lb.limits.max-body-size",
+            "lb.access-log.enabled",
+            "lb.access-log.format");
     assertThat(reload.applied()).containsExactlyInAnyOrder("lb.hsts", "lb.limits.max-headers");
     assertThat(lb.httpsAddress()).isEqualTo(before);
     HttpResponse<String> many =
