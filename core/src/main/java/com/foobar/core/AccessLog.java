@@ -63,6 +63,9 @@ final class AccessLog {
 
   private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
+  /** The longest a written line waits in the output buffer while lines keep coming. */
+  private static final long FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
   private final String listener;
   private final AccessLogConfig.Format format;
   private final Counter dropped;
@@ -88,8 +91,9 @@ final class AccessLog {
       this.out =
           config.file().isPresent()
               ? new BufferedOutputStream(new FileOutputStream(config.file().get().toFile(), true))
-              // whole lines per write (see drain): they do not interleave with the JSON logger's
-              : new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16);
+              // whole lines per write (see drain), at most PIPE_BUF bytes: a pipe takes such a
+              // write at once, so the lines do not interleave with the JSON logger's
+              : new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 4096);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open access log " + config.file().get(), e);
     }
@@ -244,6 +248,7 @@ final class AccessLog {
     List<AccessEntry> batch = new ArrayList<>(BATCH);
     ByteArrayOutputStream line = new ByteArrayOutputStream(512);
     boolean unflushed = false;
+    long flushed = System.nanoTime();
     try (JsonGenerator g = JSON.createGenerator(line, JsonEncoding.UTF8)) {
       g.setRootValueSeparator(null);
       while (true) {
@@ -265,9 +270,11 @@ final class AccessLog {
           line.writeTo(out);
           unflushed = true;
         }
-        if (batch.isEmpty() && unflushed) {
+        // out when the queue is empty, and at least every FLUSH_NANOS under steady traffic
+        if (unflushed && (batch.isEmpty() || System.nanoTime() - flushed > FLUSH_NANOS)) {
           out.flush();
           unflushed = false;
+          flushed = System.nanoTime();
         }
         boolean behind = batch.size() == BATCH;
         batch.clear();
