@@ -67,6 +67,12 @@ final class AccessLog {
   private static final long FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final String listener;
+
+  /** The process's role and node, as every JSON log line carries them. */
+  private final String role;
+
+  private final String node;
+
   private final AccessLogConfig.Format format;
   private final Counter dropped;
   private final AtomicLong nextWarn = new AtomicLong(System.nanoTime());
@@ -80,6 +86,8 @@ final class AccessLog {
 
   AccessLog(String listener, AccessLogConfig config, MeterRegistry registry) {
     this.listener = listener;
+    this.role = Logging.property("role");
+    this.node = Logging.property("node");
     this.format = config.format();
     this.dropped =
         Counter.builder("foobar.accesslog.dropped")
@@ -160,6 +168,8 @@ final class AccessLog {
     g.writeStartObject();
     g.writeStringField("ts", timestamp(e.epochMillis()));
     g.writeStringField("event", "http.access");
+    g.writeStringField("role", role);
+    g.writeStringField("node", node);
     g.writeStringField("listener", listener);
     g.writeStringField("remote", e.remote());
     g.writeStringField("method", e.method());

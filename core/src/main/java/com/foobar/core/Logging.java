@@ -23,4 +23,13 @@ public final class Logging {
       context.getLogger(Logger.ROOT_LOGGER_NAME).setLevel(Level.toLevel(level.name()));
     }
   }
+
+  /** The {@code role} or {@code node} value of {@link #configure}; {@code -} before it ran. */
+  static String property(String name) {
+    String value =
+        LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+            ? context.getProperty(name)
+            : null;
+    return value == null ? "-" : value;
+  }
 }

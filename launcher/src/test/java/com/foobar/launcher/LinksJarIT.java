@@ -90,6 +90,9 @@ class LinksJarIT {
                 assertThat(n.path("status").asInt()).isEqualTo(201);
                 assertThat(n.path("backend").asText()).matches("https://127\\.0\\.0\\.1:808[12]");
                 assertThat(n.path("attempts").asInt()).isEqualTo(1);
+                // the role and node every log line of the process carries
+                assertThat(n.path("role").asText()).isEqualTo("all");
+                assertThat(n.path("node").asText()).isEqualTo(node(jar.stdout())).isNotEqualTo("-");
                 assertThat(n.path("backend_ms").asDouble())
                     .isPositive()
                     .isLessThanOrEqualTo(n.path("duration_ms").asDouble());
@@ -106,6 +109,19 @@ class LinksJarIT {
                 assertThat(n.path("user_agent").asText()).startsWith("curl/");
               });
     }
+  }
+
+  /** The {@code node} of the {@code lb.ready} event in {@code stdout}. */
+  static String node(String stdout) throws Exception {
+    for (String line : stdout.split("\n")) {
+      if (line.startsWith("{")) {
+        JsonNode n = JSON.readTree(line);
+        if (n.path("event").asText().equals("lb.ready")) {
+          return n.path("node").asText();
+        }
+      }
+    }
+    throw new AssertionError("no lb.ready event in " + stdout);
   }
 
   /** The {@code http.access} JSON lines of {@code stdout}. */
