@@ -54,20 +54,31 @@ final class Heads {
     return true;
   }
 
+  /** The first index of {@code [from, to)} that is not a blank (SP or HTAB), or {@code to}. */
+  static int skipBlanks(ByteBuffer b, int from, int to) {
+    int i = from;
+    while (i < to && (b.get(i) == ' ' || b.get(i) == '\t')) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The end of {@code [from, to)} without its trailing blanks (SP or HTAB). */
+  static int trimBlanks(ByteBuffer b, int from, int to) {
+    int i = to;
+    while (i > from && (b.get(i - 1) == ' ' || b.get(i - 1) == '\t')) {
+      i--;
+    }
+    return i;
+  }
+
   /** Whether {@code [from, to)} contains {@code lower} as a comma-separated token. */
   static boolean hasToken(ByteBuffer b, int from, int to, byte[] lower) {
     int start = from;
     for (int i = from; i <= to; i++) {
       if (i == to || b.get(i) == ',') {
-        int s = start;
-        int e = i;
-        while (s < e && (b.get(s) == ' ' || b.get(s) == '\t')) {
-          s++;
-        }
-        while (e > s && (b.get(e - 1) == ' ' || b.get(e - 1) == '\t')) {
-          e--;
-        }
-        if (equalsLower(b, s, e, lower)) {
+        int s = skipBlanks(b, start, i);
+        if (equalsLower(b, s, trimBlanks(b, s, i), lower)) {
           return true;
         }
         start = i + 1;
@@ -139,15 +150,8 @@ final class Heads {
       }
       int colon = indexOf(b, (byte) ':', line, eol);
       if (colon > line && equalsLower(b, line, colon, lower)) {
-        int v = colon + 1;
-        while (v < eol && (head[v] == ' ' || head[v] == '\t')) {
-          v++;
-        }
-        int ve = eol;
-        while (ve > v && (head[ve - 1] == ' ' || head[ve - 1] == '\t')) {
-          ve--;
-        }
-        return string(b, v, ve);
+        int v = skipBlanks(b, colon + 1, eol);
+        return string(b, v, trimBlanks(b, v, eol));
       }
       line = eol + 2;
     }

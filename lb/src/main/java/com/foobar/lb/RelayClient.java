@@ -281,14 +281,8 @@ final class RelayClient extends RelayRequest {
       if (++fields > maxHeaders) {
         return false;
       }
-      int v = colon + 1;
-      while (v < eol && (b.get(v) == ' ' || b.get(v) == '\t')) {
-        v++;
-      }
-      int ve = eol;
-      while (ve > v && (b.get(ve - 1) == ' ' || b.get(ve - 1) == '\t')) {
-        ve--;
-      }
+      int v = Heads.skipBlanks(b, colon + 1, eol);
+      int ve = Heads.trimBlanks(b, v, eol);
       boolean keep = true;
       switch (colon - line) {
         case 2 -> keep = !Heads.equalsLower(b, line, colon, TE);

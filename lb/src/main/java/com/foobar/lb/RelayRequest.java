@@ -356,14 +356,8 @@ abstract class RelayRequest implements AccessEntry.Proxied {
       if (colon <= line) {
         return false;
       }
-      int v = colon + 1;
-      while (v < eol && (src.get(v) == ' ' || src.get(v) == '\t')) {
-        v++;
-      }
-      int ve = eol;
-      while (ve > v && (src.get(ve - 1) == ' ' || src.get(ve - 1) == '\t')) {
-        ve--;
-      }
+      int v = Heads.skipBlanks(src, colon + 1, eol);
+      int ve = Heads.trimBlanks(src, v, eol);
       boolean keep = true;
       switch (colon - line) {
         case 10 -> {
