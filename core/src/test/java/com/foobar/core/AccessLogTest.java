@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,14 +44,16 @@ class AccessLogTest {
         backend == null ? 0 : 2);
   }
 
+  /** An enabled log of listener {@code name} in {@code format} to {@code file}. */
+  private static AccessLog open(
+      String name, AccessLogConfig.Format format, Path file, MeterRegistry registry) {
+    return new AccessLog(name, new AccessLogConfig(true, format, Optional.of(file)), registry);
+  }
+
   @Test
   void linesFromManyThreads_eachWholeAndOnce_allWrittenByClose() throws Exception {
     Path file = dir.resolve("access.log");
-    AccessLog log =
-        new AccessLog(
-            "test",
-            new AccessLogConfig(true, AccessLogConfig.Format.JSON, Optional.of(file)),
-            new SimpleMeterRegistry());
+    AccessLog log = open("test", AccessLogConfig.Format.JSON, file, new SimpleMeterRegistry());
     ExecutorService threads = Executors.newFixedThreadPool(4);
     // fewer than the queue holds, however slow the writer: none is dropped
     int per = 3_000;
@@ -92,11 +95,7 @@ class AccessLogTest {
   @Test
   void oneLine_reachesTheFileWithoutAClose() throws Exception {
     Path file = dir.resolve("access.log");
-    AccessLog log =
-        new AccessLog(
-            "test",
-            new AccessLogConfig(true, AccessLogConfig.Format.COMBINED, Optional.of(file)),
-            new SimpleMeterRegistry());
+    AccessLog log = open("test", AccessLogConfig.Format.COMBINED, file, new SimpleMeterRegistry());
     try {
       log.write(entry(7, "http://b:1"));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -117,11 +116,7 @@ class AccessLogTest {
   @Test
   void timestampsAndDurations_asTheirJsonTextShows() throws Exception {
     AccessLog log =
-        new AccessLog(
-            "test",
-            new AccessLogConfig(
-                true, AccessLogConfig.Format.JSON, Optional.of(dir.resolve("a.log"))),
-            new SimpleMeterRegistry());
+        open("test", AccessLogConfig.Format.JSON, dir.resolve("a.log"), new SimpleMeterRegistry());
     try {
       assertThat(log.timestamp(1_700_000_000_042L)).isEqualTo("2023-11-14T22:13:20.042Z");
       assertThat(log.timestamp(1_700_000_000_999L)).isEqualTo("2023-11-14T22:13:20.999Z");
@@ -142,12 +137,7 @@ class AccessLogTest {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (LogCapture logs = new LogCapture(AccessLog.class)) {
       // every write to /dev/full fails (no space left on device)
-      AccessLog log =
-          new AccessLog(
-              "full",
-              new AccessLogConfig(
-                  true, AccessLogConfig.Format.JSON, Optional.of(Path.of("/dev/full"))),
-              registry);
+      AccessLog log = open("full", AccessLogConfig.Format.JSON, Path.of("/dev/full"), registry);
       Counter dropped = registry.get("foobar.accesslog.dropped").tag("listener", "full").counter();
       // more lines than the queue holds, from one thread: none of them may wait for the writer
       assertTimeoutPreemptively(

@@ -113,24 +113,23 @@ class LinksJarIT {
 
   /** The {@code node} of the {@code lb.ready} event in {@code stdout}. */
   static String node(String stdout) throws Exception {
-    for (String line : stdout.split("\n")) {
-      if (line.startsWith("{")) {
-        JsonNode n = JSON.readTree(line);
-        if (n.path("event").asText().equals("lb.ready")) {
-          return n.path("node").asText();
-        }
-      }
-    }
-    throw new AssertionError("no lb.ready event in " + stdout);
+    List<JsonNode> ready = events(stdout, "lb.ready");
+    assertThat(ready).as("lb.ready in %s", stdout).isNotEmpty();
+    return ready.get(0).path("node").asText();
   }
 
   /** The {@code http.access} JSON lines of {@code stdout}. */
   static List<JsonNode> accessLines(String stdout) throws Exception {
+    return events(stdout, "http.access");
+  }
+
+  /** The JSON lines of {@code stdout} whose {@code event} is {@code name}. */
+  static List<JsonNode> events(String stdout, String name) throws Exception {
     List<JsonNode> lines = new ArrayList<>();
     for (String line : stdout.split("\n")) {
       if (line.startsWith("{")) {
         JsonNode n = JSON.readTree(line);
-        if (n.path("event").asText().equals("http.access")) {
+        if (n.path("event").asText().equals(name)) {
           lines.add(n);
         }
       }

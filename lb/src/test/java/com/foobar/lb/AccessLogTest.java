@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.foobar.core.AccessLogConfig;
 import com.foobar.core.LbConfig;
-import com.foobar.core.Metrics;
-import com.foobar.core.ServerTls;
-import com.github.benmanes.caffeine.cache.Ticker;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,11 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,50 +26,21 @@ import org.junit.jupiter.api.io.TempDir;
  * proxy, the lb's own answers), with the backend that served it, its time to answer and the
  * backends tried.
  */
-class AccessLogTest {
+class AccessLogTest extends LbOverOrigins {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static ServerTls tls;
-  private static SSLContext clientTls;
-  private final Metrics metrics = Metrics.create("test");
-  private final List<RelayTest.Origin> origins = new ArrayList<>();
   @TempDir Path dir;
   private Path file;
-  private LoadBalancer lb;
-
-  @BeforeAll
-  static void certificate() throws Exception {
-    tls = TestLb.selfSigned();
-    clientTls = TestLb.trusting(tls);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (lb != null) {
-      lb.stop();
-    }
-    for (RelayTest.Origin o : origins) {
-      o.close();
-    }
-    metrics.close();
-  }
 
   /** Starts {@code count} origins and the lb over them, logging to a file in {@code format}. */
   private List<RelayTest.Origin> start(
       int count, AccessLogConfig.Format format, Consumer<TestLb> tweak) throws Exception {
-    TestLb config = new TestLb();
-    for (int i = 0; i < count; i++) {
-      RelayTest.Origin o = new RelayTest.Origin();
-      origins.add(o);
-      config.backend(o.url(), 1);
-    }
     file = dir.resolve("lb-access.log");
-    config.accessLog = new AccessLogConfig(true, format, Optional.of(file));
-    tweak.accept(config);
-    lb = LoadBalancer.start(config.build(), metrics, tls, Optional.empty(), Ticker.systemTicker());
-    for (RelayTest.Origin o : origins) {
-      assertThat(o.requests.poll(5, TimeUnit.SECONDS)).startsWith("GET /ready");
-    }
-    return origins;
+    return startLb(
+        count,
+        config -> {
+          config.accessLog = new AccessLogConfig(true, format, Optional.of(file));
+          tweak.accept(config);
+        });
   }
 
   private HttpResponse<String> send(HttpClient.Version version, HttpRequest.Builder request)

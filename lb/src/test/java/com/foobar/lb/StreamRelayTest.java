@@ -8,9 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import com.foobar.core.H2Load;
 import com.foobar.core.LbConfig;
 import com.foobar.core.LogCapture;
-import com.foobar.core.Metrics;
-import com.foobar.core.ServerTls;
-import com.github.benmanes.caffeine.cache.Ticker;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,15 +18,11 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import javax.net.ssl.SSLContext;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,30 +32,8 @@ import org.junit.jupiter.api.Test;
  * {@code foobar.lb.relay.streams} shows which streams the relay served rather than Undertow's
  * proxy.
  */
-class StreamRelayTest {
-  private static ServerTls tls;
-  private static SSLContext clientTls;
-  private final Metrics metrics = Metrics.create("test");
-  private final List<RelayTest.Origin> origins = new ArrayList<>();
-  private LoadBalancer lb;
+class StreamRelayTest extends LbOverOrigins {
   private HttpClient h2;
-
-  @BeforeAll
-  static void certificate() throws Exception {
-    tls = TestLb.selfSigned();
-    clientTls = TestLb.trusting(tls);
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    if (lb != null) {
-      lb.stop();
-    }
-    for (RelayTest.Origin o : origins) {
-      o.close();
-    }
-    metrics.close();
-  }
 
   private RelayTest.Origin start() throws Exception {
     return start(1, config -> {}).get(0);
@@ -70,18 +41,12 @@ class StreamRelayTest {
 
   /** Starts {@code count} origins and the lb over them; waits until each was health-checked. */
   private List<RelayTest.Origin> start(int count, Consumer<TestLb> tweak) throws Exception {
-    TestLb config = new TestLb();
-    for (int i = 0; i < count; i++) {
-      RelayTest.Origin o = new RelayTest.Origin();
-      origins.add(o);
-      config.backend(o.url(), 1);
-    }
-    config.requestTimeout = Duration.ofMillis(800);
-    tweak.accept(config);
-    lb = LoadBalancer.start(config.build(), metrics, tls, Optional.empty(), Ticker.systemTicker());
-    for (RelayTest.Origin o : origins) {
-      assertThat(o.requests.poll(5, TimeUnit.SECONDS)).startsWith("GET /ready");
-    }
+    startLb(
+        count,
+        config -> {
+          config.requestTimeout = Duration.ofMillis(800);
+          tweak.accept(config);
+        });
     h2 =
         HttpClient.newBuilder()
             .sslContext(clientTls)
